@@ -1,0 +1,3 @@
+"""docqa: search and cited answers over Dutch public-sector policy documents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,21 @@
+"""Where things are: flags win over environment variables, which win over defaults."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+DEFAULT_INDEX = PROJECT_ROOT / "var" / "index"
+
+
+def corpus_dir(flag: str | None = None) -> Path:
+    return Path(flag or os.environ.get("DOCQA_CORPUS") or DEFAULT_CORPUS).expanduser()
+
+
+def index_dir(flag: str | None = None) -> Path:
+    return Path(flag or os.environ.get("DOCQA_INDEX") or DEFAULT_INDEX).expanduser()
+
+
+def model_spec(flag: str | None = None) -> str | None:
+    return flag or os.environ.get("DOCQA_MODEL") or None

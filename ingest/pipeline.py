@@ -1,0 +1,58 @@
+"""From a corpus folder to cleaned documents and passages, skipping bad files with a reason."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.chunk import ChunkSettings, CleanDocument, chunk_document
+from ingest.clean import clean_pdf_pages, clean_text_file
+from ingest.discover import discover_files
+from ingest.metadata import CorpusManifest
+from ingest.readers import UnreadableFileError, read_document
+from ingest.records import IngestReport, Passage
+
+log = logging.getLogger(__name__)
+
+
+def load_document(path: Path, manifest: CorpusManifest) -> tuple[CleanDocument, tuple[str, ...]]:
+    """Read and clean one file. Raises UnreadableFileError with the reason."""
+    raw = read_document(path)
+    lines = clean_pdf_pages(list(raw.pages)) if raw.kind == "pdf" else clean_text_file(raw.pages[0])
+    if not any(line.text.strip() for line in lines):
+        raise UnreadableFileError(str(path), "no text left after cleaning")
+    return CleanDocument.from_lines(manifest.meta_for(path), lines), raw.warnings
+
+
+def ingest_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(),
+                  progress: Callable[[str], None] | None = None
+                  ) -> tuple[list[CleanDocument], list[Passage], IngestReport]:
+    corpus_dir = Path(corpus_dir)
+    discovery = discover_files(corpus_dir)
+    manifest = CorpusManifest.load(corpus_dir)
+    report = IngestReport(skipped=list(discovery.skipped))
+    report.warnings.extend((str(corpus_dir / "manifest.toml"), p) for p in manifest.problems)
+    documents: list[CleanDocument] = []
+    passages: list[Passage] = []
+    seen_ids: dict[str, str] = {}
+    for n, file_name in enumerate(discovery.files, start=1):
+        path = Path(file_name)
+        if path.stem in seen_ids:
+            report.skipped.append((str(path), f"document id '{path.stem}' is already used by "
+                                   f"{Path(seen_ids[path.stem]).name}; rename one of them"))
+            continue
+        try:
+            doc, warnings = load_document(path, manifest)
+        except UnreadableFileError as exc:
+            report.skipped.append((str(path), exc.reason))
+            continue
+        seen_ids[path.stem] = str(path)
+        report.warnings.extend((str(path), w) for w in warnings)
+        doc_passages = chunk_document(doc, settings)
+        documents.append(doc)
+        passages.extend(doc_passages)
+        report.documents.append(doc.meta)
+        if progress:
+            progress(f"[{n}/{len(discovery.files)}] {path.name}: {len(doc_passages)} passages")
+    report.passages = len(passages)
+    return documents, passages, report
