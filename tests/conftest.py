@@ -1,0 +1,103 @@
+"""Shared fixtures. The real model and the real corpus are loaded once per session.
+
+The real index is built once per session from ../shared/corpus with multilingual-e5-small; its
+embeddings come from the checkout's embedding cache (var/embedding-cache) when a previous run or
+`make index` filled it, else they are computed (about 2-3 minutes on 2 cores).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from docqa import config
+
+SHARED = config.PROJECT_ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+PDF_DIR = SHARED / "pdf"
+DEV_QUESTIONS = SHARED / "eval" / "dev.jsonl"
+EXAMPLE_QUESTION = "welke norm geldt voor beschikbaarheid Suwinet"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    assert CORPUS.is_dir(), f"{CORPUS} is missing: the tests read the corpus from ../shared"
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def e5_encoder():
+    from index.encoders import make_encoder
+
+    return make_encoder("e5-small")
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory, corpus_dir, e5_encoder) -> Path:
+    from index.store import build_index
+
+    index_dir = tmp_path_factory.mktemp("real-index")
+    build_index(corpus_dir, index_dir, e5_encoder, cache_dir=config.cache_dir())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def real_searcher(real_index_dir, e5_encoder):
+    from index.search import Searcher
+
+    return Searcher.load(real_index_dir, encoder=e5_encoder)
+
+
+@pytest.fixture(scope="session")
+def real_answerer(real_searcher):
+    from docqa.answer import Answerer
+
+    return Answerer(real_searcher)
+
+
+def write_small_corpus(folder: Path) -> Path:
+    """A tiny invented corpus (not from ../shared) for fast tests with the hash encoder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "alfa-jaarplan-2024.txt").write_text(
+        "1 Inleiding \n"
+        "De Dienst Alfa levert gegevens aan gemeenten. Iedere maand verwerkt Alfa zo'n 12.000 aanvragen. \n"
+        "\n"
+        "1.1 Beschikbaarheid \n"
+        "De portaalsite van Alfa is 24 uur per dag beschikbaar met een norm van 98,5%. \n"
+        "Storingen worden binnen vier uur opgelost. \n", encoding="utf-8")
+    (folder / "beta-verslag-2023.txt").write_text(
+        "2 Financien \n"
+        "Het budget van Beta bedroeg in 2023 € 3,4 miljoen. De kosten voor huisvesting stegen met 5%. \n"
+        "\n"
+        "2.1 Personeel \n"
+        "Beta had eind 2023 in totaal 87 medewerkers in dienst. Het ziekteverzuim was 4,1 procent. \n",
+        encoding="utf-8")
+    (folder / "manifest.toml").write_text(
+        '[alfa-jaarplan-2024]\ntitle = "Jaarplan 2024"\norganisation = "Dienst Alfa"\nyear = 2024\n'
+        'kind = "jaarplan"\n\n[beta-verslag-2023]\ntitle = "Jaarverslag 2023"\norganisation = "Beta"\n'
+        'year = 2023\nkind = "jaarverslag"\n', encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def small_corpus(tmp_path) -> Path:
+    return write_small_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture()
+def small_index(tmp_path, small_corpus) -> Path:
+    """An index of the small corpus built with the deterministic hash encoder (fast)."""
+    from index.encoders import make_encoder
+    from index.store import build_index
+
+    index_dir = tmp_path / "index"
+    build_index(small_corpus, index_dir, make_encoder("hash"), cache_dir=tmp_path / "cache")
+    return index_dir
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network_models():
+    # Nothing may reach a model hub: the models ship inside packages.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
