@@ -103,7 +103,8 @@ def cmd_ingest(args) -> int:
         print(f"building the index: {reason}")
     progress = (lambda msg: print(msg, file=sys.stderr, flush=True)) if not args.quiet else None
     started = time.perf_counter()
-    result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress)
+    result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress,
+                         cache_dir=config.cache_dir())
     seconds = time.perf_counter() - started
     report = result.report
     for path, reason in report.skipped:

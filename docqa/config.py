@@ -7,6 +7,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 DEFAULT_INDEX = PROJECT_ROOT / "var" / "index"
+# Shared by every index built from this checkout (tests included): unchanged passages are never
+# embedded twice.
+DEFAULT_CACHE = PROJECT_ROOT / "var" / "embedding-cache"
 
 
 def corpus_dir(flag: str | None = None) -> Path:
@@ -19,3 +22,7 @@ def index_dir(flag: str | None = None) -> Path:
 
 def model_spec(flag: str | None = None) -> str | None:
     return flag or os.environ.get("DOCQA_MODEL") or None
+
+
+def cache_dir(flag: str | None = None) -> Path:
+    return Path(flag or os.environ.get("DOCQA_CACHE") or DEFAULT_CACHE).expanduser()

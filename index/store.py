@@ -5,7 +5,7 @@ Layout of an index folder (all plain files):
     <index>/CURRENT            symlink to the build in use; swapped atomically with os.replace
     <index>/builds/<build>/    manifest.json, passages.jsonl, documents.jsonl, vectors.npy,
                                dense.faiss, bm25/ (sparse BM25 matrix)
-    <index>/embedding-cache/   vectors by passage-text hash, per encoder
+    <cache>/                   vectors by passage-text hash, per encoder (default var/embedding-cache)
     <index>/.lock              held while a build runs: a second build refuses instead of mixing
 
 A build is written into a fresh `builds/` folder and only then made CURRENT, so a failed or
@@ -38,6 +38,8 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 # Exact search up to this many passages; above it an HNSW graph (measured in `make bench`).
 HNSW_THRESHOLD = 200_000
+# An answer is at most about this long: longer sentences (and unpunctuated table runs) are cut.
+MAX_UNIT_CHARS = 350
 
 Progress = Callable[[str], None]
 
@@ -204,7 +206,7 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
-                progress: Progress | None = None) -> BuildResult:
+                progress: Progress | None = None, cache_dir: Path | None = None) -> BuildResult:
     """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically."""
     import faiss
 
@@ -228,8 +230,16 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         timings["bm25"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        vectors, embedded = _embed_with_cache(index_dir, encoder, texts, say)
+        vectors, embedded = _embed_with_cache(Path(cache_dir or index_dir / "embedding-cache"),
+                                              encoder, texts, say)
         timings["embed"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        units = passage_units(passages)
+        unit_vectors, unit_embedded = _embed_with_cache(
+            Path(cache_dir or index_dir / "embedding-cache"), encoder, unit_texts(passages, units), say)
+        embedded += unit_embedded
+        timings["embed_units"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         builds = index_dir / "builds"
@@ -240,6 +250,8 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         _write_jsonl(build_dir / "passages.jsonl", (p.to_json() for p in passages))
         _write_jsonl(build_dir / "documents.jsonl", (_document_row(d) for d in documents))
         np.save(build_dir / "vectors.npy", vectors, allow_pickle=False)
+        np.save(build_dir / "units.npy", units, allow_pickle=False)
+        np.save(build_dir / "unit_vectors.npy", unit_vectors, allow_pickle=False)
         faiss.write_index(_dense_index(vectors), str(build_dir / "dense.faiss"))
         bm25.save(build_dir / "bm25")
         manifest = {
@@ -252,6 +264,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
             "corpus": {"dir": str(corpus_dir), "fingerprint": corpus_fingerprint(corpus_dir),
                        "documents": [d.meta.doc_id for d in documents]},
             "passage_count": len(passages),
+            "unit_count": len(units),
             "dense_index": "hnsw" if len(passages) > HNSW_THRESHOLD else "flat",
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
         }
@@ -269,14 +282,31 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         return BuildResult(final_dir, manifest, report, embedded, timings)
 
 
+def passage_units(passages: list[Passage]) -> np.ndarray:
+    """Sentence-like units of every passage as rows (passage index, start, end), offsets into
+    the passage text. Answers are chosen among these, so their vectors are computed at build time
+    and a question costs no more encoding than its own vector."""
+    from ingest.chunk import split_long_unit, split_units
+
+    rows = []
+    for i, p in enumerate(passages):
+        for span in split_units(p.text):
+            rows.extend((i, a, b) for a, b in split_long_unit(p.text, span, MAX_UNIT_CHARS))
+    return np.array(rows, dtype=np.int32).reshape(-1, 3)
+
+
+def unit_texts(passages: list[Passage], units: np.ndarray) -> list[str]:
+    return [" ".join(passages[i].text[a:b].split()) for i, a, b in units.tolist()]
+
+
 def _document_row(doc: CleanDocument) -> dict:
     return {"meta": doc.meta.to_json(), "text": doc.text}
 
 
-def _embed_with_cache(index_dir: Path, encoder, texts: list[str], say: Progress) -> tuple[np.ndarray, int]:
+def _embed_with_cache(cache_dir: Path, encoder, texts: list[str], say: Progress) -> tuple[np.ndarray, int]:
     from index.cache import EmbeddingCache
 
-    cache = EmbeddingCache(index_dir / "embedding-cache", encoder.encoder_id, encoder.dim)
+    cache = EmbeddingCache(cache_dir, encoder.encoder_id, encoder.dim)
     keys = [text_hash(t) for t in texts]
     vectors, missing = cache.get(keys)
     if missing:
@@ -287,12 +317,18 @@ def _embed_with_cache(index_dir: Path, encoder, texts: list[str], say: Progress)
             left = elapsed / done * (total - done) if done else 0.0
             say(f"embedded {done}/{total} passages, about {left:.0f} s left")
 
-        say(f"embedding {len(missing)} new passages ({len(texts) - len(missing)} from the cache)")
-        new = encoder.encode_passages([texts[i] for i in missing], progress=report)
-        vectors[missing] = new
-        cache.put([keys[i] for i in missing], new)
+        # overlapping passages share sentences: embed each distinct text once
+        first_of: dict[str, int] = {}
+        for i in missing:
+            first_of.setdefault(keys[i], i)
+        unique = list(first_of.values())
+        say(f"embedding {len(unique)} new texts ({len(texts) - len(missing)} from the cache)")
+        new = encoder.encode_passages([texts[i] for i in unique], progress=report)
+        cache.put([keys[i] for i in unique], new)
         cache.save()
-    return vectors, len(missing)
+        vectors, _ = cache.get(keys)
+        return vectors, len(unique)
+    return vectors, 0
 
 
 def _dense_index(vectors: np.ndarray):
@@ -347,6 +383,8 @@ class LoadedIndex:
     documents: dict[str, DocumentMeta]
     texts: dict[str, str]
     vectors: np.ndarray
+    units: np.ndarray  # (passage index, start, end) per sentence-like unit
+    unit_vectors: np.ndarray
     dense: object  # faiss index
     bm25: object  # BM25Index
 
@@ -389,6 +427,8 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
             meta = DocumentMeta(**row["meta"])
             documents[meta.doc_id], texts[meta.doc_id] = meta, row["text"]
         vectors = np.load(build / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        units = np.load(build / "units.npy", allow_pickle=False)
+        unit_vectors = np.load(build / "unit_vectors.npy", mmap_mode="r", allow_pickle=False)
         dense = faiss.read_index(str(build / "dense.faiss"))
         bm25 = BM25Index.load(build / "bm25")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
@@ -398,9 +438,13 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
     if len(set(counts.values())) != 1:
         raise IndexDamagedError(f"{build}: index files disagree on the passage count {counts}; "
                                 f"{rebuild_hint(index_dir)}")
-    if vectors.shape[1] != manifest["encoder"]["dim"] or dense.d != manifest["encoder"]["dim"]:
+    dim = manifest["encoder"]["dim"]
+    if vectors.shape[1] != dim or dense.d != dim or unit_vectors.shape[1:] != (dim,):
         raise IndexDamagedError(f"{build}: vector dimension differs from the manifest; {rebuild_hint(index_dir)}")
-    return LoadedIndex(build, manifest, passages, documents, texts, vectors, dense, bm25)
+    if units.ndim != 2 or len(units) != len(unit_vectors) or (len(units) and units[:, 0].max() >= len(passages)):
+        raise IndexDamagedError(f"{build / 'units.npy'}: does not match unit_vectors.npy or the passages; "
+                                f"{rebuild_hint(index_dir)}")
+    return LoadedIndex(build, manifest, passages, documents, texts, vectors, units, unit_vectors, dense, bm25)
 
 
 def _passage_from_json(row: dict) -> Passage:

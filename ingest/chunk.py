@@ -13,7 +13,10 @@ MAX_PASSAGE_CHARS = 1000  # the text a user reads and a citation points to; the 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(•\-–A-ZÀ-Ý0-9])")
 _LINE_END_PUNCT_RE = re.compile(r"[.!?:;]\s*$")
 _BULLET_RE = re.compile(r"^\s*(?:[•▪●◦\-–*]|\d{1,2}[.)]\s)")
-_SHORT_LINE = 60  # shorter lines are table rows, list items and labels: each is its own unit
+_SHORT_LINE = 60  # a shorter line that does not run on is a table row, list item or label
+# A line ending in a lower-case word, a comma or an opening bracket runs on into the next line
+# (narrow columns wrap mid-sentence): no unit boundary there.
+_RUNS_ON_RE = re.compile(r"[a-zà-ÿ,(\-–]\s*$")
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,9 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[tuple
     for i, line in enumerate(lines):
         line_end = pos + len(line)
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if nxt and (_LINE_END_PUNCT_RE.search(line) or _BULLET_RE.match(nxt) or len(line) < _SHORT_LINE
-                    or len(nxt) < _SHORT_LINE and not nxt[:1].islower()):
+        if nxt and not nxt[:1].islower() and (
+                _LINE_END_PUNCT_RE.search(line) or _BULLET_RE.match(nxt)
+                or (len(line) < _SHORT_LINE and not _RUNS_ON_RE.search(line))):
             cuts.add(line_end + 1)
         for m in _SENTENCE_END_RE.finditer(line):
             cuts.add(pos + m.end())
@@ -95,7 +99,7 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[tuple
     return spans
 
 
-def _split_long(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
+def split_long_unit(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
     """A unit longer than a passage: cut at the last space before the limit."""
     a, b = span
     out = []
@@ -148,7 +152,7 @@ def chunk_document(doc: CleanDocument, settings: ChunkSettings = ChunkSettings()
     for block in _section_blocks(doc, settings.min_section_chars):
         units = []
         for span in split_units(doc.text, *block):
-            units.extend(_split_long(doc.text, span, settings.max_chars))
+            units.extend(split_long_unit(doc.text, span, settings.max_chars))
         for a, b in _pack(units, settings.max_chars, settings.overlap_chars):
             passages.append(_make_passage(doc, a, b))
     return passages

@@ -1,0 +1,47 @@
+# The two commands that do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORPUS ?= ../shared/corpus
+INDEX  ?= var/index
+QUESTIONS ?= ../shared/eval/dev.jsonl
+PORT   ?= 8501
+export DOCQA_CORPUS := $(abspath $(CORPUS))
+export DOCQA_INDEX  := $(abspath $(INDEX))
+
+.PHONY: setup index run test eval bench browser clean
+
+# Virtual environment with pinned dependencies. torch comes first and exactly pinned: the CPU
+# build lies on this machine's disk, and anything that pulls "torch" unpinned would fetch a
+# multi-GB CUDA build instead.
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+# Build the index when it is missing or stale (corpus, encoder or settings changed).
+index: setup
+	$(BIN)/docqa ingest --if-stale
+
+run: index
+	$(BIN)/docqa app --port $(PORT)
+
+browser: setup
+	bash scripts/install-browser.sh $(VENV)
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+eval: index
+	$(BIN)/docqa eval --questions $(QUESTIONS) --out eval/out
+	$(BIN)/python -m eval.results eval/out/report.json eval/RESULTS.md
+
+bench: index
+	$(BIN)/python -m eval.bench --out bench/out
+
+clean:
+	rm -rf var eval/out bench/out
