@@ -34,7 +34,7 @@ browser: setup
 	bash scripts/install-browser.sh $(VENV)
 
 test: setup browser
-	$(BIN)/python -m pytest
+	DOCQA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 eval: index
 	$(BIN)/docqa eval --questions $(QUESTIONS) --out eval/out
