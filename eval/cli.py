@@ -1,0 +1,73 @@
+"""`docqa eval`: the command-line face of the evaluation.
+
+    docqa eval --questions FILE.jsonl [--modes bm25,dense,hybrid] [--k 10] [--out DIR] [--no-ask]
+    docqa eval --compare A.json B.json
+
+The Markdown table goes to stdout, problems (with line numbers) and notes to stderr. The searcher
+and answerer are built by callables the main CLI passes in, so this module imports nothing heavy.
+Domain errors raise `EvalError`; the main CLI turns them into one-line messages.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from eval import EvalError
+from eval.evaluate import MODES, check_settings, compare, markdown_table, read_report, run_evaluation, write_outputs
+from eval.questions import QuestionSetError, load_questions
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--questions", metavar="FILE.jsonl", help="labelled question file (see /work/shared/eval/README.md)")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help=f"comma-separated search modes to evaluate (default {','.join(MODES)})"
+    )
+    parser.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    parser.add_argument("--out", metavar="DIR", help="write report.json, TREC runs/qrels, plot and failures here")
+    parser.add_argument("--no-ask", action="store_true", help="evaluate retrieval only, not the answers")
+    parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report.json files")
+    return parser
+
+
+def run_eval_command(
+    args: argparse.Namespace,
+    load_searcher: Callable[[], object],
+    load_answerer: Callable[[object], object],
+) -> int:
+    if args.compare:
+        if args.questions:
+            raise EvalError("give either --questions or --compare, not both")
+        report_a, report_b = (read_report(path) for path in args.compare)
+        print(compare(report_a, report_b), end="")
+        return 0
+    if not args.questions:
+        raise EvalError("give --questions FILE.jsonl (or --compare A.json B.json)")
+
+    searcher = load_searcher()
+    try:
+        questions, problems = load_questions(args.questions, searcher)
+    except QuestionSetError as error:
+        _print_problems(args.questions, error.problems)
+        raise
+    _print_problems(args.questions, problems)
+    modes = check_settings(args.modes, args.k, questions)  # fail before loading the answerer
+    answerer = None if args.no_ask else load_answerer(searcher)
+    result = run_evaluation(
+        searcher, questions, modes, args.k, answerer, questions_file=args.questions, problems=problems
+    )
+    for mode, data in result.report["retrieval"].items():
+        for warning in data["warnings"]:
+            print(f"warning ({mode}): {warning}", file=sys.stderr)
+    print(markdown_table(result.report), end="")
+    if args.out:
+        written = write_outputs(result.report, result.runs, result.failures, args.out)
+        print(f"wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _print_problems(source: str, problems) -> None:
+    for problem in problems:  # `file:line: message`, the form editors and CI logs link to
+        print(f"{source}:{problem.line}: {problem.message}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in the question file", file=sys.stderr)
