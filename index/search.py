@@ -88,9 +88,14 @@ class Searcher:
             k: v for k, v in loaded.manifest["settings"]["analyzer"].items()
             if k in AnalyzerSettings.__dataclass_fields__}))
         self._encoder = encoder
-        self._doc_ids = np.array([p.doc_id for p in self.passages])
-        self._orgs = np.array([p.organisation.lower() for p in self.passages])
-        self._years = np.array([p.year if p.year is not None else -1 for p in self.passages])
+        # Filters compare small integer codes per passage: string comparisons over a million
+        # passages would cost more than the search itself.
+        self._doc_codes_of = {doc_id: n for n, doc_id in enumerate(sorted(self.documents))}
+        self._orgs = sorted({p.organisation for p in self.passages})
+        org_code_of = {org: n for n, org in enumerate(self._orgs)}
+        self._doc_codes = np.array([self._doc_codes_of[p.doc_id] for p in self.passages], dtype=np.int32)
+        self._org_codes = np.array([org_code_of[p.organisation] for p in self.passages], dtype=np.int32)
+        self._years = np.array([p.year if p.year is not None else -1 for p in self.passages], dtype=np.int32)
 
     @classmethod
     def load(cls, index_dir: Path, encoder=None, fusion: FusionSettings = FusionSettings(),
@@ -124,16 +129,16 @@ class Searcher:
             if unknown:
                 raise QueryError(f"unknown document {', '.join(map(repr, unknown))}; indexed: "
                                  f"{', '.join(sorted(self.documents))}")
-            mask &= np.isin(self._doc_ids, docs)
+            mask &= np.isin(self._doc_codes, [self._doc_codes_of[d] for d in docs])
         if orgs:
-            org_mask = np.zeros(len(self.passages), dtype=bool)
+            wanted = []
             for org in orgs:
-                hit = np.char.find(self._orgs, str(org).lower().strip()) >= 0
-                if not hit.any():
-                    known = sorted({d.organisation for d in self.documents.values()})
-                    raise QueryError(f"unknown organisation {org!r}; indexed: {'; '.join(known)}")
-                org_mask |= hit
-            mask &= org_mask
+                needle = str(org).lower().strip()
+                matches = [n for n, name in enumerate(self._orgs) if needle and needle in name.lower()]
+                if not matches:
+                    raise QueryError(f"unknown organisation {org!r}; indexed: {'; '.join(self._orgs)}")
+                wanted.extend(matches)
+            mask &= np.isin(self._org_codes, wanted)
         if years:
             try:
                 wanted = [int(y) for y in years]

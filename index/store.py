@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -245,7 +246,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         builds = index_dir / "builds"
         builds.mkdir(parents=True, exist_ok=True)
         _remove_unfinished(builds, keep=current_build(index_dir))
-        build_dir = builds / f"b{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.partial"
+        build_dir = builds / f"b{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}.partial"
         build_dir.mkdir()
         _write_jsonl(build_dir / "passages.jsonl", (p.to_json() for p in passages))
         _write_jsonl(build_dir / "documents.jsonl", (_document_row(d) for d in documents))

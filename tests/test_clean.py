@@ -1,0 +1,104 @@
+"""Cleaning of PDF-extracted text: split words, hyphenation, page numbers, headers, headings."""
+from ingest.chunk import ChunkSettings, CleanDocument, chunk_document, split_units
+from ingest.clean import clean_pdf_pages, clean_text_file, find_page_number_lines
+from ingest.records import DocumentMeta
+from ingest.sections import find_headings, section_paths
+
+META = DocumentMeta("doc-2024", "Jaarplan 2024", "Dienst Alfa", 2024, "jaarplan", "/tmp/doc-2024.txt")
+
+
+def _prose(n: int) -> list[str]:
+    return [f"Dit is zin nummer {i} van een gewone alinea over gegevensuitwisseling. " for i in range(n)]
+
+
+def test_split_word_is_rejoined_when_lines_end_with_a_space():
+    # In these extractions a normal line ends with a space; a line cut inside a word does not.
+    lines = _prose(25) + ["Wij onder", "steunen gemeenten bij de uitvoerings", "kosten van de regeling. "]
+    text = "\n".join(clean.text for clean in clean_text_file("\n".join(lines)))
+    assert "Wij ondersteunen gemeenten bij de uitvoeringskosten van de regeling." in text
+
+
+def test_no_rejoin_where_lines_normally_end_without_a_space():
+    lines = [line.rstrip() for line in _prose(25)] + ["Kwaliteit van", "dienstverlening blijft hoog."]
+    text = "\n".join(clean.text for clean in clean_text_file("\n".join(lines)))
+    assert "Kwaliteit van\ndienstverlening" in text
+
+
+def test_hyphenated_word_is_rejoined_but_not_before_a_conjunction():
+    lines = _prose(25) + ["de informatie-", "beveiliging is op orde. ", "informatie- ", "en communicatietechnologie. "]
+    text = "\n".join(clean.text for clean in clean_text_file("\n".join(lines)))
+    assert "informatiebeveiliging is op orde." in text
+    assert "informatie- en communicatietechnologie." in text
+
+
+def test_page_numbers_counting_up_are_dropped_but_table_figures_stay():
+    lines = []
+    for page in range(1, 6):
+        lines += _prose(14) + ["", f" {page} ", ""]
+    lines += ["Tabel aantallen", "17", "8", "4"]
+    found = find_page_number_lines(lines)
+    assert [lines[i].strip() for i in sorted(found)] == ["1", "2", "3", "4", "5"]
+    text = "\n".join(clean.text for clean in clean_text_file("\n".join(lines)))
+    assert "\n17\n8\n4" in text
+
+
+def test_pdf_running_header_and_page_number_are_dropped_and_pages_kept():
+    topics = ["begroting", "personeel", "huisvesting", "informatiebeveiliging"]
+    pages = [f"Jaarplan 2024 Dienst Alfa\nOver de {t} van de dienst.\nDe {t} is op orde.\n"
+             f"Meer over de {t} volgt.\nEen slotzin over {t}.\n{n}" for n, t in enumerate(topics, 1)]
+    lines = clean_pdf_pages(pages)
+    assert not any(line.text.startswith("Jaarplan 2024 Dienst Alfa") for line in lines)
+    assert not any(line.text.strip().isdigit() for line in lines)
+    assert {line.page for line in lines if "huisvesting" in line.text} == {3}
+
+
+def test_numbered_and_title_headings_give_section_paths():
+    lines = clean_text_file("\n".join(
+        _prose(3) + ["1. Onze dienstverlening ", "Een zin over de dienst. ", "1.2. Werk en Inkomen ",
+                     "Een zin over werk. ", "Beschikbaarheid ", "De norm is hoog. ", "2 Organisatie ",
+                     "Een zin over de organisatie. "]))
+    headings = [h.label for h in find_headings(lines)]
+    assert headings == ["1 Onze dienstverlening", "1.2 Werk en Inkomen", "Beschikbaarheid", "2 Organisatie"]
+    paths = section_paths(find_headings(lines), len(lines))
+    norm_line = next(i for i, line in enumerate(lines) if line.text == "De norm is hoog.")
+    assert paths[norm_line] == "1 Onze dienstverlening > 1.2 Werk en Inkomen > Beschikbaarheid"
+    assert paths[-1] == "2 Organisatie"
+
+
+def test_numbered_list_item_and_year_are_not_headings():
+    lines = clean_text_file("\n".join(_prose(3) + ["1. Bescherming van de democratische rechtsstaat en ",
+                                                   "investeren in een sterke overheid. ",
+                                                   "2023. We zagen het afgelopen jaar veel. "]))
+    assert find_headings(lines) == []
+
+
+def test_passages_are_exact_slices_within_the_limit_with_overlap():
+    lines = clean_text_file("\n".join(_prose(60)))
+    doc = CleanDocument.from_lines(META, lines)
+    passages = chunk_document(doc, ChunkSettings(max_chars=400, overlap_chars=100))
+    assert len(passages) > 5
+    for p in passages:
+        assert len(p.text) <= 400
+        assert doc.text[p.char_start:p.char_end] == p.text
+        assert p.line_start <= p.line_end
+    # consecutive passages overlap, so a quote across their boundary is whole in one of them
+    assert all(b.char_start < a.char_end for a, b in zip(passages, passages[1:]))
+    assert len({p.chunk_id for p in passages}) == len(passages)
+
+
+def test_units_split_sentences_and_table_rows_but_not_wrapped_lines():
+    text = ("De norm is 95%. Het resultaat was 97%.\nTabel 3\nAantal klachten\n1.234\n"
+            "De zin loopt door op\nde volgende regel.")
+    units = [text[a:b] for a, b in split_units(text)]
+    # a label that runs on into its figure stays with it: the answer shows both
+    assert units == ["De norm is 95%.", "Het resultaat was 97%.", "Tabel 3", "Aantal klachten\n1.234",
+                     "De zin loopt door op\nde volgende regel."]
+
+
+def test_chunk_settings_refuse_bad_values():
+    import pytest
+
+    with pytest.raises(ValueError, match="max_chars=5000"):
+        ChunkSettings(max_chars=5000)
+    with pytest.raises(ValueError, match="overlap_chars"):
+        ChunkSettings(max_chars=400, overlap_chars=300)
