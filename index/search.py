@@ -1,7 +1,7 @@
 """Query the index: BM25, dense, or both fused."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +9,7 @@ import numpy as np
 from ingest.records import DocumentMeta, Passage
 from index.analyzer import Analyzer, AnalyzerSettings
 from index.store import LoadedIndex, load_index
+from index.units import UnitCandidate, UnitScorer
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_QUERY_CHARS = 2000  # longer queries are cut (with a notice): nothing useful lies beyond
@@ -24,6 +25,10 @@ class FusionSettings:
     method: str = "convex"  # "convex" or "rrf": convex measured better on dev (eval/RESULTS.md)
     rrf_k: int = 60
     dense_weight: float = 0.6  # share of the dense side in both methods
+    # Hybrid mode then reranks its top passages by the best answer window each holds
+    # (index/units.py): score = fused score + rerank_weight * best unit score.
+    rerank_depth: int = 20
+    rerank_weight: float = 3.0
 
     def __post_init__(self):
         if self.method not in ("rrf", "convex"):
@@ -32,6 +37,8 @@ class FusionSettings:
             raise ValueError(f"dense_weight={self.dense_weight}: must be between 0 and 1")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k={self.rrf_k}: must be >= 1")
+        if self.rerank_depth < 0 or self.rerank_weight < 0:
+            raise ValueError(f"rerank_depth={self.rerank_depth}, rerank_weight={self.rerank_weight}: must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ class Searcher:
             k: v for k, v in loaded.manifest["settings"]["analyzer"].items()
             if k in AnalyzerSettings.__dataclass_fields__}))
         self._encoder = encoder
+        self.units = UnitScorer(loaded, self.analyzer)
+        self._row_of = {p.chunk_id: i for i, p in enumerate(self.passages)}
         # Filters compare small integer codes per passage: string comparisons over a million
         # passages would cost more than the search itself.
         self._doc_codes_of = {doc_id: n for n, doc_id in enumerate(sorted(self.documents))}
@@ -166,19 +175,28 @@ class Searcher:
 
     def search(self, query: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
                query_vector: np.ndarray | None = None) -> list[Hit]:
+        hits, _ = self.search_with_units(query, k=k, mode=mode, docs=docs, orgs=orgs, years=years,
+                                         query_vector=query_vector, unit_passages=0)
+        return hits
+
+    def search_with_units(self, query: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
+                          query_vector: np.ndarray | None = None, unit_passages: int = 5
+                          ) -> tuple[list[Hit], list[UnitCandidate]]:
+        """Ranked hits, and the answer windows of the first `unit_passages` hits, best first."""
         if mode not in MODES:
             raise QueryError(f"mode={mode!r}: use one of {', '.join(MODES)}")
         if not isinstance(k, int) or k < 1:
             raise QueryError(f"k={k!r}: must be a whole number >= 1")
         query, _ = prepare_query(query)
         mask = self.filter_mask(docs, orgs, years)
-        n = max(CANDIDATES, k)
+        n = max(CANDIDATES, k, self.fusion.rerank_depth)
         bm25_ids = bm25_scores = dense_ids = dense_scores = np.zeros(0)
         if mode in ("bm25", "hybrid"):
             bm25_ids, bm25_scores = self.bm25_ranking(query, n, mask)
-        if mode in ("dense", "hybrid"):
+        if mode in ("dense", "hybrid") or unit_passages:
             if query_vector is None:
                 query_vector = self.encoder.encode_queries([query])[0]
+        if mode in ("dense", "hybrid"):
             dense_ids, dense_scores = self.dense_ranking(query_vector, n, mask)
         bm25_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(bm25_ids, bm25_scores), 1)}
         dense_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(dense_ids, dense_scores), 1)}
@@ -189,13 +207,41 @@ class Searcher:
         else:
             fused = self._fuse(bm25_side, dense_side)
         fused.sort(key=lambda item: (-item[1], item[0]))
-        hits = []
-        for rank, (i, score) in enumerate(fused[:k], 1):
-            b, d = bm25_side.get(i), dense_side.get(i)
-            hits.append(Hit(rank, self.passages[i], float(score),
-                            b[0] if b else None, b[1] if b else None,
-                            d[0] if d else None, d[1] if d else None))
-        return hits
+
+        def make_hits(ranked):
+            out = []
+            for rank, (i, score) in enumerate(ranked, 1):
+                b, d = bm25_side.get(i), dense_side.get(i)
+                out.append(Hit(rank, self.passages[i], float(score), b[0] if b else None, b[1] if b else None,
+                               d[0] if d else None, d[1] if d else None))
+            return out
+
+        candidates: list[UnitCandidate] = []
+        depth = self.fusion.rerank_depth if mode == "hybrid" and self.fusion.rerank_weight > 0 else 0
+        if depth:
+            head = fused[:depth]
+            candidates = self.units.candidates(query, query_vector, make_hits(head), [i for i, _ in head])
+            best_unit: dict[str, float] = {}
+            for c in candidates:
+                best_unit.setdefault(c.hit.passage.chunk_id, c.score)
+            head = [(i, s + self.fusion.rerank_weight * best_unit.get(self.passages[i].chunk_id, 0.0))
+                    for i, s in head]
+            head.sort(key=lambda item: (-item[1], item[0]))
+            fused = head + fused[depth:]
+        hits = make_hits(fused[:k])
+        if not unit_passages:
+            return hits, []
+        shown = {h.passage.chunk_id: h for h in hits[:unit_passages]}
+        if candidates:
+            # same windows, now pointing at the hits as finally ranked
+            candidates = [replace(c, hit=shown[c.hit.passage.chunk_id],
+                                  features={**c.features, "rank": shown[c.hit.passage.chunk_id].rank})
+                          for c in candidates if c.hit.passage.chunk_id in shown]
+        else:
+            top = hits[:unit_passages]
+            candidates = self.units.candidates(query, query_vector, top,
+                                               [self._row_of[h.passage.chunk_id] for h in top])
+        return hits, candidates
 
     def _fuse(self, bm25_side: dict, dense_side: dict) -> list[tuple[int, float]]:
         f = self.fusion

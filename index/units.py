@@ -1,0 +1,174 @@
+"""Sentence-like units of retrieved passages, scored as answers to a question.
+
+Used twice: by the hybrid search, to rerank its top passages by the best answer they hold, and by
+`docqa ask`, to pick the quote. The signals, all explainable:
+
+- `dense`: cosine between the question and the unit (unit vectors are computed at build time, so a
+  question costs no encoding beyond its own vector);
+- `lexical`: the idf-weighted share of the question's BM25 terms in the unit and its neighbours;
+- `type`: the question asks for a number, percentage, amount, date or name, and the unit (or the
+  answer window after it) holds one that the question itself does not contain.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class UnitSettings:
+    """Weights of the unit signals, chosen by 5-fold cross-validation on dev (eval/RESULTS.md)."""
+
+    window_chars: int = 250  # an answer window: the unit plus the units after it, up to this length
+    w_dense: float = 1.0
+    w_lexical: float = 0.5  # idf-weighted share of the question's terms around the unit
+    w_type: float = 0.1  # the unit holds a new value of the expected type
+    w_type_window: float = 0.1  # ... or its answer window does
+    w_rank: float = 0.0  # prior for the passage's rank (measured: no gain)
+
+    def __post_init__(self):
+        if not 50 <= self.window_chars <= 500:
+            raise ValueError(f"window_chars={self.window_chars}: must be between 50 and 500")
+        for name in ("w_dense", "w_lexical", "w_type", "w_type_window", "w_rank"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)}: must be >= 0")
+
+
+# -- expected answer type ------------------------------------------------------------------------
+
+_MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+_NUMBER_WORD_RE = re.compile(r"\b(?:één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|"
+                             r"veertig|vijftig|honderd|duizend|tweemaal|driemaal|viermaal|helft|kwart|dubbel)\b", re.I)
+_PERCENT_RE = re.compile(r"\d\s*(?:%|procent)", re.I)
+_MONEY_RE = re.compile(r"€|\beuro\b|\bmln\b|\bmiljoen\b|\bmiljard\b|\d\s*k\b", re.I)
+
+_TYPE_PATTERNS = [
+    ("percent", re.compile(r"percentage\b|\bwhat percentage\b|\bhow many percent\b", re.I)),
+    ("money", re.compile(r"\bhoeveel (geld|euro)\b|\bbedrag\b|\bbudget\b|\bkost(en|te)?\b|\bbezoldiging\b|"
+                         r"\bsalaris\b|\bhuur\b|\bhow much (money|does)\b|\brent\b|\bcost\b", re.I)),
+    ("number", re.compile(r"\bhoeveel\b|\bhoe (groot|hoog|vaak|lang|ver|oud)\b|\baantal\b|\bnorm\b|"
+                          r"\brapportcijfer\b|\bcijfer\b|\bhow (many|much|often|long)\b|\btarget\b", re.I)),
+    ("date", re.compile(r"\bwanneer\b|\bin welk jaar\b|\bsinds welk jaar\b|\bvanaf wanneer\b|\bwelke datum\b|"
+                        r"\bwhen\b|\bwhich year\b|\bwhat year\b|\bsince when\b", re.I)),
+    ("name", re.compile(r"\bwie\b|\bwelke (organisatie|partij|instantie|gemeente|minister|afdeling)\b|"
+                        r"\bwho\b|\bwhich organi[sz]ation\b", re.I)),
+]
+
+
+def expected_type(question: str) -> str | None:
+    """What kind of value the question asks for: number, percent, money, date, name, or None."""
+    for name, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def _values(text: str) -> list[str]:
+    """Numbers in the text that can be an answer: not years, not the day of a date."""
+    out = []
+    for m in _NUMBER_RE.finditer(text):
+        if YEAR_RE.fullmatch(m.group(0)) or re.match(rf"\s*(?:{_MONTHS})", text[m.end():m.end() + 12], re.I):
+            continue
+        out.append(re.sub(r"\D", "", m.group(0)))
+    return out
+
+
+def has_new_value(text: str, kind: str | None, question: str) -> bool:
+    """The text holds a value of the expected kind that the question itself does not contain:
+    a sentence that only repeats the question's own numbers or names answers nothing."""
+    if kind is None:
+        return False
+    asked_numbers = set(re.findall(r"\d+", question))
+    if kind in ("number", "money", "percent"):
+        new = [v for v in _values(text) if v not in asked_numbers]
+        if kind == "percent":
+            return bool(new) and bool(_PERCENT_RE.search(text))
+        if kind == "money":
+            return bool(new) and bool(_MONEY_RE.search(text))
+        return bool(new) or bool(_NUMBER_WORD_RE.search(text))
+    if kind == "date":
+        years = [y for y in YEAR_RE.findall(text) if y not in asked_numbers]
+        return bool(years) or bool(re.search(_MONTHS, text, re.I))
+    if kind == "name":
+        asked_words = {w.lower() for w in re.findall(r"\w+", question)}
+        for m in re.finditer(r"\b[A-Z][\w&.-]+", text):
+            line_before = text[:m.start()].split("\n")[-1]
+            if m.start() == 0 or re.search(r"(?:[.!?:•]\s*|^\s*)$", line_before):
+                continue  # capitalised because it starts a sentence or a line
+            if m.group(0).lower() not in asked_words:
+                return True
+        return False
+    return False
+
+
+
+@dataclass(frozen=True)
+class UnitCandidate:
+    hit: object  # index.search.Hit
+    start: int  # offsets of the answer window in hit.passage.text
+    end: int
+    features: dict
+    score: float
+
+
+class UnitScorer:
+    """Scores the units of a searcher's passages against a question."""
+
+    def __init__(self, loaded, analyzer, settings: UnitSettings = UnitSettings()):
+        self.settings = settings
+        self._units = loaded.units
+        self._unit_vectors = loaded.unit_vectors
+        self._bm25 = loaded.bm25
+        self._analyzer = analyzer
+        # the rows of the unit arrays that belong to each passage
+        order = np.argsort(loaded.units[:, 0], kind="stable")
+        bounds = np.searchsorted(loaded.units[order, 0], np.arange(len(loaded.passages) + 1))
+        self._unit_rows = [order[bounds[i]:bounds[i + 1]] for i in range(len(loaded.passages))]
+
+    def term_weights(self, question: str) -> dict[str, float]:
+        weights = {}
+        for term in self._analyzer(question):
+            col = self._bm25.vocab.get(term)
+            # a term the corpus never uses still counts: no answer can contain it
+            weights[term] = max(float(self._bm25.idf[col]), 0.1) if col is not None else 3.0
+        return weights
+
+    def candidates(self, question: str, query_vector: np.ndarray, hits, passage_ids) -> list[UnitCandidate]:
+        """All answer windows of the given hits, best first. `passage_ids[i]` is hits[i]'s row."""
+        s = self.settings
+        weights = self.term_weights(question)
+        total = sum(weights.values()) or 1.0
+        kind = expected_type(question)
+
+        def coverage(text: str) -> float:
+            terms = set(self._analyzer(text))
+            return sum(w for t, w in weights.items() if t in terms) / total
+
+        out = []
+        for hit, p_idx in zip(hits, passage_ids):
+            rows = self._unit_rows[p_idx]
+            if len(rows) == 0:
+                continue
+            text = hit.passage.text
+            spans = [(int(self._units[r][1]), int(self._units[r][2])) for r in rows]
+            dense = np.asarray(self._unit_vectors[rows], dtype=np.float32) @ query_vector
+            for j, (a, b) in enumerate(spans):
+                # the answer window: this unit and the units after it that fit (a lead-in such as
+                # "het aantal fte dat is begroot:" is followed by the figure)
+                end, nxt = b, j + 1
+                while nxt < len(spans) and spans[nxt][1] - a <= s.window_chars:
+                    end, nxt = spans[nxt][1], nxt + 1
+                around = coverage(text[spans[j - 1][0] if j else a:end])
+                typed = has_new_value(text[a:b], kind, question)
+                typed_window = has_new_value(text[a:end], kind, question)
+                features = {"dense": round(float(dense[j]), 4), "lexical": round(around, 4),
+                            "type": typed_window, "rank": hit.rank}
+                score = (s.w_dense * float(dense[j]) + s.w_lexical * around + s.w_type * typed
+                         + s.w_type_window * typed_window + s.w_rank / hit.rank)
+                out.append(UnitCandidate(hit, a, end, features, score))
+        out.sort(key=lambda c: -c.score)
+        return out
