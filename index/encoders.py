@@ -77,7 +77,7 @@ class SentenceTransformerEncoder(Encoder):
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(name_or_path, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.encoder_id = f"sentence-transformers:{spec or name_or_path}"
         # e5 models were trained with these prefixes; other models want the plain text
         e5 = "e5" in name_or_path.lower()
