@@ -60,9 +60,21 @@ class AnalyzerSettings:
         return DUTCH_STOPWORDS | QUESTION_WORDS | ENGLISH_STOPWORDS
 
 
+class _FoldTable(dict):
+    """str.translate table that strips accents, filled per character on first sight: folding
+    character by character in Python cost more than the rest of a query."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        self[code] = folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text if text.isascii() else text.translate(_FOLD_TABLE)
 
 
 @lru_cache(maxsize=1)

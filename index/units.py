@@ -144,8 +144,7 @@ class UnitScorer:
         total = sum(weights.values()) or 1.0
         kind = expected_type(question)
 
-        def coverage(text: str) -> float:
-            terms = set(self._analyzer(text))
+        def coverage(terms: set[str]) -> float:
             return sum(w for t, w in weights.items() if t in terms) / total
 
         out = []
@@ -156,19 +155,21 @@ class UnitScorer:
             text = hit.passage.text
             spans = [(int(self._units[r][1]), int(self._units[r][2])) for r in rows]
             dense = np.asarray(self._unit_vectors[rows], dtype=np.float32) @ query_vector
+            # each unit is analysed once; a window's features are the union of its units'
+            unit_terms = [set(self._analyzer(text[a:b])) for a, b in spans]
+            unit_typed = [has_new_value(text[a:b], kind, question) for a, b in spans]
             for j, (a, b) in enumerate(spans):
                 # the answer window: this unit and the units after it that fit (a lead-in such as
                 # "het aantal fte dat is begroot:" is followed by the figure)
-                end, nxt = b, j + 1
-                while nxt < len(spans) and spans[nxt][1] - a <= s.window_chars:
-                    end, nxt = spans[nxt][1], nxt + 1
-                around = coverage(text[spans[j - 1][0] if j else a:end])
-                typed = has_new_value(text[a:b], kind, question)
-                typed_window = has_new_value(text[a:end], kind, question)
+                last = j
+                while last + 1 < len(spans) and spans[last + 1][1] - a <= s.window_chars:
+                    last += 1
+                around = coverage(set().union(*unit_terms[max(0, j - 1):last + 1]))
+                typed_window = any(unit_typed[j:last + 1])
                 features = {"dense": round(float(dense[j]), 4), "lexical": round(around, 4),
                             "type": typed_window, "rank": hit.rank}
-                score = (s.w_dense * float(dense[j]) + s.w_lexical * around + s.w_type * typed
+                score = (s.w_dense * float(dense[j]) + s.w_lexical * around + s.w_type * unit_typed[j]
                          + s.w_type_window * typed_window + s.w_rank / hit.rank)
-                out.append(UnitCandidate(hit, a, end, features, score))
+                out.append(UnitCandidate(hit, a, spans[last][1], features, score))
         out.sort(key=lambda c: -c.score)
         return out
