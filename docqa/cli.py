@@ -230,6 +230,7 @@ def cmd_app(args) -> int:
                DOCQA_CORPUS=str(config.corpus_dir(args.corpus)))
     app = config.PROJECT_ROOT / "app.py"
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
+                            "--client.toolbarMode", "minimal",
                             "--server.port", str(args.port), "--browser.gatherUsageStats", "false"], env=env)
 
 

@@ -1,0 +1,335 @@
+"""docqa in the browser: `streamlit run app.py` (or `docqa app`, or `make run`).
+
+The app offers what the CLI offers: cited answers (`docqa ask`) with their passages (`docqa search`),
+filters, retrieval modes, the surrounding text (`docqa context`), the document list (`docqa docs`)
+and JSON/CSV export. The interface is Dutch with an English toggle; the documents stay Dutch.
+
+Safety: every piece of document or user text goes through `app_support.escape` (html.escape plus
+Markdown characters as entities) before any markup is added, and only such strings are passed to
+`st.markdown(..., unsafe_allow_html=True)`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import types
+from pathlib import Path
+
+import streamlit as st
+
+from docqa import config
+from docqa.app_support import (TEXTS, block, build_command, document_rows, escape, export_csv,
+                               export_json, highlight_html, answer_html, is_pdf_passage, md_escape,
+                               not_found_text, passage_meta, reference_for, safe_corpus_file)
+from docqa.highlight import term_spans
+from index.search import MODES, QueryError, prepare_query
+from index.store import IndexMissingError, IndexProblem, current_build
+
+log = logging.getLogger("docqa.app")
+
+DEFAULT_K = 5
+MAX_K = 20
+CONTEXT_CHARS = 600
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def load_engine(index_dir: str, build_dir: str, model: str | None):
+    """Searcher and Answerer, loaded once per process and shared by all sessions.
+
+    Both are read-only after loading (queries mutate nothing), so sharing them between sessions
+    and threads is safe. `build_dir` (the CURRENT build) is part of the cache key only: after
+    `docqa ingest` swaps in a new build, the next run loads it instead of serving the old one.
+    The CLI's loaders are reused so that DOCQA_MODEL is honoured and checked the same way.
+    """
+    from docqa.cli import load_answerer, load_searcher
+
+    searcher = load_searcher(types.SimpleNamespace(index=index_dir, model=model))
+    searcher.encoder.encode_queries(["opwarmen"])  # load the model now, not on the first question
+    return searcher, load_answerer(searcher)
+
+
+def engine():
+    """(searcher, answerer), or raise IndexProblem with what to do."""
+    index = config.index_dir()
+    build = current_build(index)
+    if build is None:
+        raise IndexMissingError(f"no index at {index}")
+    return load_engine(str(index), str(build), config.model_spec())
+
+
+# -- sidebar -------------------------------------------------------------------------------------
+
+def sidebar_language() -> dict:
+    english = st.sidebar.toggle("English", key="lang_en")
+    return TEXTS["en" if english else "nl"]
+
+
+def sidebar_page(T: dict) -> str:
+    return st.sidebar.radio(T["page"], ["ask", "docs"], key="page",
+                            format_func=lambda v: T[f"page_{v}"], horizontal=True)
+
+
+def sidebar_settings(T: dict, searcher) -> tuple[dict, bool]:
+    """The search settings for the next question, and whether to show the per-side scores."""
+    docs = searcher.documents
+    sb = st.sidebar
+    sb.subheader(T["filters"])
+    chosen_docs = sb.multiselect(T["f_docs"], sorted(docs), key="f_docs", placeholder=T["choose"],
+                                 format_func=lambda d: f"{docs[d].title} ({docs[d].organisation.split(' (')[0]}"
+                                                       f", {docs[d].year or '?'})")
+    orgs = sorted({d.organisation for d in docs.values()})
+    chosen_orgs = sb.multiselect(T["f_orgs"], orgs, key="f_orgs", placeholder=T["choose"])
+    years = sorted({d.year for d in docs.values() if d.year is not None})
+    chosen_years = sb.multiselect(T["f_years"], years, key="f_years", placeholder=T["choose"])
+    sb.divider()
+    mode = sb.radio(T["mode"], list(MODES), key="mode", format_func=lambda m: T[f"mode_{m}"])
+    k = sb.slider(T["k"], 1, MAX_K, DEFAULT_K, key="k")
+    show_scores = sb.toggle(T["show_scores"], key="show_scores")
+    settings = {"mode": mode, "k": int(k), "docs": list(chosen_docs), "orgs": list(chosen_orgs),
+                "years": [int(y) for y in chosen_years]}
+    return settings, show_scores
+
+
+# -- asking --------------------------------------------------------------------------------------
+
+def ask(answerer, question: str, settings: dict) -> dict:
+    """One history entry: the question, its settings and the answer or the error to show."""
+    entry = {"question": question, "settings": settings, "answer": None, "error": None, "seconds": None}
+    started = time.perf_counter()
+    try:
+        entry["answer"] = answerer.ask(question, k=settings["k"], mode=settings["mode"],
+                                       docs=settings["docs"], orgs=settings["orgs"], years=settings["years"])
+    except QueryError as exc:  # bad filter combination and the like: the message says what to change
+        entry["error"] = ("warning", "query_error", str(exc))
+    except IndexProblem as exc:
+        entry["error"] = ("error", "index_problem", str(exc))
+    except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the traceback
+        log.exception("answering %r failed", question)
+        entry["error"] = ("error", "unexpected", f"{type(exc).__name__}|{exc}")
+    entry["seconds"] = time.perf_counter() - started
+    return entry
+
+
+def is_empty(question: str) -> bool:
+    """Empty by the search's own rule (white space and invisible characters only)."""
+    try:
+        prepare_query(question)
+    except QueryError:
+        return True
+    return False
+
+
+def show_error(T: dict, error: tuple[str, str, str]) -> None:
+    level, key, msg = error
+    if key == "unexpected":
+        kind, _, msg = msg.partition("|")
+        text = T[key].format(kind=md_escape(kind), msg=md_escape(msg))
+    elif key == "index_problem":
+        text = T[key].format(index=md_escape(config.index_dir()), msg=md_escape(msg))
+    else:
+        text = T[key].format(msg=md_escape(msg))
+    (st.warning if level == "warning" else st.error)(text)
+
+
+def show_index_problem(T: dict, exc: IndexProblem) -> None:
+    """Guidance instead of a traceback: what is wrong and the command that fixes it."""
+    index, corpus = config.index_dir(), config.corpus_dir()
+    if isinstance(exc, IndexMissingError):
+        st.error(T["no_index"].format(index=md_escape(index)))
+    else:
+        st.error(T["index_problem"].format(index=md_escape(index), msg=md_escape(exc)))
+    make = "make index" if index.resolve() == config.DEFAULT_INDEX.resolve() else f"make index INDEX={index}"
+    st.code(f"{make}\n{build_command(corpus, index)}", language="bash")
+
+
+# -- rendering an answer ------------------------------------------------------------------------
+
+def settings_line(T: dict, searcher, settings: dict) -> str:
+    parts = [T[f"mode_{settings['mode']}"], f"k={settings['k']}"]
+    filters = [searcher.documents[d].title if d in searcher.documents else d for d in settings["docs"]]
+    filters += settings["orgs"] + [str(y) for y in settings["years"]]
+    if filters:
+        parts.append(f"{T['filters_used']}: {', '.join(filters)}")
+    return " · ".join(parts)
+
+
+def render_entry(T: dict, searcher, entry: dict, n: int, show_scores: bool) -> None:
+    with st.chat_message("user"):
+        st.markdown(block(escape(entry["question"])), unsafe_allow_html=True)
+        st.markdown(block(escape(settings_line(T, searcher, entry["settings"])),
+                          "font-size:0.8em;opacity:0.7"), unsafe_allow_html=True)
+    with st.chat_message("assistant"):
+        if entry["error"]:
+            show_error(T, entry["error"])
+            return
+        answer = entry["answer"]
+        render_answer(T, answer)
+        st.caption(T["elapsed"].format(s=f"{entry['seconds']:.2f}".replace(".", T["decimal"])))
+        render_passages(T, searcher, answer, n, show_scores)
+        render_exports(T, answer, entry["settings"], n)
+
+
+def render_answer(T: dict, answer) -> None:
+    for notice in answer.notices:
+        st.info(T["notice"].format(msg=md_escape(notice)))
+    if answer.abstained:
+        st.markdown(block(f"<b>{escape(not_found_text(T['lang']))}</b>"),
+                    unsafe_allow_html=True)
+    else:
+        st.markdown(block(answer_html(answer.answer), "font-size:1.1em"), unsafe_allow_html=True)
+    conf = T.get(f"conf_{answer.confidence}", answer.confidence)
+    st.markdown(f"**{T['confidence']}:** {md_escape(conf)}")
+    with st.expander(T["signals"]):
+        st.caption(T["signals_help"])
+        st.json(answer.signals)
+
+
+def render_passages(T: dict, searcher, answer, n: int, show_scores: bool) -> None:
+    """Cited passages first (with the answer span marked), then the rest in rank order."""
+    cited = {c.hit.passage.chunk_id: c for c in answer.citations}
+    hits = [c.hit for c in answer.citations]
+    hits += [h for h in answer.hits if h.passage.chunk_id not in cited]
+    if not hits:
+        return
+    st.markdown(f"**{T['not_found_near'] if answer.abstained else T['passages']}**")
+    for i, hit in enumerate(hits):
+        render_card(T, searcher, hit, cited.get(hit.passage.chunk_id), answer.question, show_scores,
+                    key=f"q{n}-p{i}")
+
+
+def render_card(T: dict, searcher, hit, citation, question: str, show_scores: bool, key: str) -> None:
+    p = hit.passage
+    spans = term_spans(p.text, question, searcher.analyzer)
+    with st.container(border=True):
+        title, *rest = passage_meta(p)
+        marker = f"<b>&#91;{citation.n}&#93;</b> " if citation else ""
+        head = (f'<span class="dq-card" data-doc="{escape(p.doc_id)}">{marker}<b>{escape(title)}</b> · '
+                f"{' · '.join(escape(x) for x in rest)}</span>")
+        st.markdown(block(head), unsafe_allow_html=True)
+        if show_scores:
+            st.markdown(block(escape(T["scores"].format(
+                score=hit.score, br=hit.bm25_rank or "–", bs=_fmt(hit.bm25_score), dr=hit.dense_rank or "–",
+                ds=_fmt(hit.dense_score))), "font-size:0.8em;opacity:0.75"), unsafe_allow_html=True)
+        st.markdown(block(highlight_html(p.text, spans, citation.span if citation else None)),
+                    unsafe_allow_html=True)
+        context = context_of(searcher, p)
+        if context is not None:
+            before, text, after = context
+            with st.expander(T["context"]):
+                st.markdown(block(f"…{escape(before)} <b>{highlight_html(text, spans)}</b> {escape(after)}…",
+                                  "opacity:0.9"), unsafe_allow_html=True)
+        st.caption(T["reference"])
+        st.code(citation.reference() if citation else reference_for(hit), language=None)
+        if is_pdf_passage(p):
+            pdf_button(T, p, key)
+
+
+def context_of(searcher, passage):
+    """(before, text, after), or None when the loaded index no longer holds this passage's text:
+    an earlier answer on the page may come from a build that `docqa ingest` has since replaced."""
+    from docqa.answer import surrounding_text
+
+    try:
+        before, text, after = surrounding_text(searcher, passage, CONTEXT_CHARS)
+    except (KeyError, IndexError):
+        return None
+    return (before, text, after) if text == passage.text else None
+
+
+def _fmt(x) -> str:
+    return "–" if x is None else f"{x:.4f}"
+
+
+def pdf_button(T: dict, passage, key: str) -> None:
+    """The source PDF as a download, with the page to go to.
+
+    Why a download and not a `file.pdf#page=N` link: the corpus lives outside the app folder, and
+    Streamlit's static serving only serves ./static next to app.py; a link would need a copy or a
+    symlink there (which would also expose every file in it). A download button streams bytes the
+    app has read itself, after `safe_corpus_file` checked that the resolved path (symlinks and
+    `..` followed) lies inside the resolved corpus folder, so no other file can be served. The
+    bytes are read only when the button is clicked (a callable), and the check runs again then.
+    """
+    corpus = config.corpus_dir()
+    try:
+        path = safe_corpus_file(corpus, passage.source_path)
+    except ValueError as exc:
+        st.caption(T["pdf_refused"].format(reason=md_escape(exc)))
+        return
+    st.download_button(T["pdf"].format(page=passage.page), data=lambda: safe_corpus_file(corpus, path).read_bytes(),
+                       file_name=path.name, mime="application/pdf", key=f"pdf-{key}", on_click="ignore")
+
+
+def render_exports(T: dict, answer, settings: dict, n: int) -> None:
+    left, right = st.columns(2)
+    left.download_button(T["export_csv"], export_csv(answer), file_name=f"docqa-{n}.csv", mime="text/csv",
+                         key=f"csv-{n}", on_click="ignore")
+    right.download_button(T["export_json"], export_json(answer, settings), file_name=f"docqa-{n}.json",
+                          mime="application/json", key=f"json-{n}", on_click="ignore")
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+def ask_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> None:
+    st.title(T["title"])
+    if problem is not None:
+        show_index_problem(T, problem)
+        st.chat_input(T["chat"], key="question", disabled=True)
+        return
+    searcher, answerer = loaded
+    history = st.session_state.setdefault("history", [])
+    question = st.chat_input(T["chat"], key="question")
+    empty = question is not None and is_empty(question)
+    if question is not None and not empty:
+        history.append(ask(answerer, question, settings))
+    if not history:
+        st.markdown(T["intro"])
+    for n, entry in enumerate(history, 1):
+        render_entry(T, searcher, entry, n, show_scores)
+    if empty:  # not kept in the history: there is nothing to keep
+        st.warning(T["empty"])
+
+
+def documents_page(T: dict, loaded, problem) -> None:
+    st.title(T["docs_head"])
+    if problem is not None:
+        show_index_problem(T, problem)
+        return
+    searcher, _ = loaded
+    m = searcher.manifest
+    created = str(m.get("created", "?")).replace("T", " ")
+    st.markdown(block(escape(T["built"].format(created=created, encoder=m.get("encoder", {}).get("id", "?"),
+                                               docs=len(searcher.documents), passages=len(searcher.passages)))),
+                unsafe_allow_html=True)
+    rows = [{T[f"col_{k}"]: v for k, v in row.items()} for row in document_rows(searcher)]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if m.get("skipped"):
+        with st.expander(T["skipped"]):
+            for row in m["skipped"]:
+                st.markdown(block(f"{escape(row.get('path', ''))}: {escape(row.get('reason', ''))}"),
+                            unsafe_allow_html=True)
+
+
+def main() -> None:
+    st.set_page_config(page_title="docqa", page_icon="📄", layout="wide")
+    T = sidebar_language()
+    page = sidebar_page(T)
+    loaded, problem = None, None
+    try:
+        with st.spinner(T["loading"]):
+            loaded = engine()
+    except IndexProblem as exc:
+        problem = exc
+    except Exception as exc:  # noqa: BLE001 - e.g. DOCQA_MODEL names another encoder (CommandError)
+        log.exception("loading the index failed")
+        problem = IndexProblem(str(exc))
+    settings, show_scores = sidebar_settings(T, loaded[0]) if loaded else ({}, False)
+    if page == "docs":
+        documents_page(T, loaded, problem)
+    else:
+        ask_page(T, loaded, problem, settings, show_scores)
+
+
+main()

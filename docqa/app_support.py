@@ -1,0 +1,269 @@
+"""Pure helpers behind `app.py`: escaping and highlighting, references, exports, safe file access
+and the interface texts. Nothing here imports Streamlit, so all of it is unit-tested directly.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+from docqa.highlight import mark
+
+# -- escaping and highlighting -------------------------------------------------------------------
+
+# Characters that Streamlit's Markdown would still interpret after html.escape: emphasis, code,
+# links, headings, tables, LaTeX ($), colour/emoji directives (:) and escapes. As numeric entities
+# they render as themselves and cannot form Markdown.
+_MARKDOWN_ENTITIES = {ch: f"&#{ord(ch)};" for ch in "<>&\"'\\`*_[]#|$~:"}
+_WHITESPACE_RE = re.compile(r"\s+")
+_MARKDOWN_RE = re.compile("[" + re.escape("".join(_MARKDOWN_ENTITIES)) + "]")
+
+TERM_OPEN = '<mark style="background-color:#fde68a;color:inherit;padding:0 .1em">'
+ANSWER_OPEN = ('<mark style="background-color:#bbf7d0;color:inherit;padding:0 .1em;'
+               'border-bottom:2px solid #15803d">')
+CLOSE = "</mark>"
+
+
+def escape(text: str) -> str:
+    """Document or user text as inert HTML for `st.markdown(..., unsafe_allow_html=True)`.
+
+    White space is collapsed to single spaces: a blank line would end the surrounding HTML block
+    and hand the rest to the Markdown parser. Every character HTML or Markdown could interpret
+    becomes an entity (html.escape's set included), so `<script>` shows as text.
+    """
+    text = _WHITESPACE_RE.sub(" ", str(text))
+    return _MARKDOWN_RE.sub(lambda m: _MARKDOWN_ENTITIES[m.group(0)], text)
+
+
+def _clip(spans, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The parts of `spans` inside [lo, hi), shifted to start at lo."""
+    return [(max(a, lo) - lo, min(b, hi) - lo) for a, b in spans if a < hi and b > lo]
+
+
+def highlight_html(text: str, term_spans=(), answer_span: tuple[int, int] | None = None) -> str:
+    """Escaped `text` with the query terms marked and the answer span (offsets into `text`) marked
+    around them; the answer mark may hold term marks (nested <mark> is valid HTML)."""
+    def marked(lo: int, hi: int) -> str:
+        return mark(text[lo:hi], _clip(term_spans, lo, hi), TERM_OPEN, CLOSE, escape)
+
+    if not answer_span or answer_span[1] <= answer_span[0]:
+        return marked(0, len(text))
+    a, b = max(0, answer_span[0]), min(len(text), answer_span[1])
+    return marked(0, a) + ANSWER_OPEN + marked(a, b) + CLOSE + marked(b, len(text))
+
+
+_MARKER_RE = re.compile(r"\[(\d+)\]")
+
+
+def answer_html(answer_text: str) -> str:
+    """The answer text escaped, with its citation markers "[n]" shown as bold superscripts."""
+    out, pos = [], 0
+    for m in _MARKER_RE.finditer(answer_text):
+        out.append(escape(answer_text[pos:m.start()]))
+        out.append(f"<sup><b>&#91;{m.group(1)}&#93;</b></sup>")
+        pos = m.end()
+    out.append(escape(answer_text[pos:]))
+    return "".join(out)
+
+
+def block(inner_html: str, style: str = "") -> str:
+    """Wrap in one <div> on one line: CommonMark treats it as a raw HTML block, not Markdown."""
+    return f'<div style="{style}">{inner_html}</div>' if style else f"<div>{inner_html}</div>"
+
+
+# -- passages ------------------------------------------------------------------------------------
+
+def passage_meta(passage) -> list[str]:
+    """Title, organisation, year, section, page or lines: the parts that are known."""
+    parts = [passage.title, passage.organisation, str(passage.year) if passage.year else "",
+             passage.section, passage.location]
+    return [p for p in parts if p]
+
+
+def reference_for(hit) -> str:
+    """The copyable reference of any retrieved passage, in the answer module's citation format."""
+    from docqa.answer import Citation
+
+    return Citation(0, hit, "", (0, 0)).reference()
+
+
+def is_pdf_passage(passage) -> bool:
+    return passage.page is not None and str(passage.source_path).lower().endswith(".pdf")
+
+
+def safe_corpus_file(corpus_dir, path) -> Path:
+    """The real path of `path` when it is a file inside `corpus_dir`; ValueError otherwise.
+
+    Both sides are resolved first, so `..` segments and symlinks that lead out of the corpus are
+    refused; a relative `path` is taken relative to the corpus.
+    """
+    corpus = Path(corpus_dir).resolve()
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = corpus / candidate
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(corpus):
+        raise ValueError(f"{path}: outside the corpus folder {corpus}")
+    if not resolved.is_file():
+        raise ValueError(f"{path}: not a file in the corpus folder {corpus}")
+    return resolved
+
+
+# -- exports -------------------------------------------------------------------------------------
+
+CSV_FIELDS = ("question", "answer", "abstained", "confidence", "rank", "cited", "quote", "reference",
+              "doc", "title", "organisation", "year", "section", "location", "score", "bm25_rank",
+              "bm25_score", "dense_rank", "dense_score", "text")
+
+
+def export_rows(answer) -> list[dict]:
+    """One row per retrieved passage, with the answer repeated and the citation (if any) filled."""
+    cited = {c.hit.passage.chunk_id: c for c in answer.citations}
+    rows = []
+    for hit in answer.hits:
+        p, c = hit.passage, cited.get(hit.passage.chunk_id)
+        rows.append({
+            "question": answer.question, "answer": answer.answer, "abstained": answer.abstained,
+            "confidence": answer.confidence, "rank": hit.rank, "cited": c.n if c else "",
+            "quote": c.quote if c else "", "reference": c.reference() if c else reference_for(hit),
+            "doc": p.doc_id, "title": p.title, "organisation": p.organisation, "year": p.year or "",
+            "section": p.section, "location": p.location, "score": round(hit.score, 6),
+            "bm25_rank": hit.bm25_rank or "", "bm25_score": _num(hit.bm25_score),
+            "dense_rank": hit.dense_rank or "", "dense_score": _num(hit.dense_score),
+            "text": " ".join(p.text.split()),
+        })
+    return rows
+
+
+def _num(x) -> float | str:
+    return "" if x is None else round(float(x), 6)
+
+
+def export_csv(answer) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(export_rows(answer))
+    return buf.getvalue()
+
+
+def export_json(answer, settings: dict | None = None) -> str:
+    data = answer.to_json()
+    if settings is not None:
+        data["settings"] = settings
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# -- documents -----------------------------------------------------------------------------------
+
+def document_rows(searcher) -> list[dict]:
+    counts: dict[str, int] = {}
+    for p in searcher.passages:
+        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    return [{"doc_id": d.doc_id, "title": d.title, "organisation": d.organisation, "year": d.year,
+             "kind": d.kind, "passages": counts.get(d.doc_id, 0), "file": Path(d.path).name}
+            for d in sorted(searcher.documents.values(), key=lambda d: d.doc_id)]
+
+
+def build_command(corpus_dir, index_dir) -> str:
+    return f"docqa ingest --corpus {corpus_dir} --index {index_dir}"
+
+
+# -- interface texts -----------------------------------------------------------------------------
+
+TEXTS = {
+    "nl": {
+        "lang": "nl", "title": "docqa: vragen aan beleidsdocumenten",
+        "page": "Pagina", "page_ask": "Vragen", "page_docs": "Documenten",
+        "filters": "Filters", "f_docs": "Documenten", "f_orgs": "Organisaties", "f_years": "Jaren",
+        "mode": "Zoekmethode", "k": "Aantal passages", "show_scores": "Toon BM25- en dense-rang en score",
+        "mode_hybrid": "hybride (BM25 + dense)", "mode_bm25": "BM25 (woorden)", "mode_dense": "dense (betekenis)",
+        "chat": "Stel een vraag over de documenten…",
+        "intro": "Stel een vraag in het vak onderaan. Voorbeeld: _welke norm geldt voor beschikbaarheid "
+                 "Suwinet_. Elk antwoord is een letterlijk citaat met bronvermelding.",
+        "confidence": "Zekerheid", "conf_hoog": "hoog", "conf_middel": "middel", "conf_laag": "laag",
+        "signals": "Waarop de zekerheid berust",
+        "signals_help": "dense: gelijkenis van vraag en zin · lexical: aandeel vraagwoorden in de zin · "
+                        "context: aandeel vraagwoorden in de passage · type: de zin bevat het gevraagde soort "
+                        "antwoord · rank: plaats van de passage · score/margin: totaalscore en voorsprong op "
+                        "de volgende kandidaat",
+        "not_found_near": "Dichtstbijzijnde passages",
+        "passages": "Gevonden passages", "cited": "geciteerd",
+        "context": "Tekst eromheen in het document", "reference": "Bronvermelding (kopieer)",
+        "pdf": "PDF downloaden (ga naar p. {page})", "pdf_refused": "PDF niet beschikbaar: {reason}",
+        "export_csv": "Exporteer CSV", "export_json": "Exporteer JSON",
+        "empty": "Lege vraag: typ een vraag of een paar zoekwoorden.",
+        "query_error": "Deze vraag kan zo niet worden gezocht: {msg}",
+        "filters_used": "filters", "elapsed": "antwoord in {s} s", "decimal": ",", "choose": "Kies…",
+        "scores": "score {score:.4f} · BM25 #{br} ({bs}) · dense #{dr} ({ds})",
+        "no_index": "Er is nog geen index op {index}. Bouw hem eerst met een van deze opdrachten en laad "
+                    "de pagina daarna opnieuw:",
+        "index_problem": "De index op {index} kan niet worden geladen: {msg}",
+        "unexpected": "Er ging iets mis bij het beantwoorden ({kind}: {msg}). Probeer het opnieuw.",
+        "loading": "Index en model laden…",
+        "docs_head": "Geïndexeerde documenten",
+        "built": "Index gebouwd op {created} met {encoder}; {docs} documenten, {passages} passages.",
+        "skipped": "Overgeslagen bij het indexeren",
+        "col_doc_id": "document", "col_title": "titel", "col_organisation": "organisatie", "col_year": "jaar",
+        "col_kind": "soort", "col_passages": "passages", "col_file": "bestand",
+        "notice": "Let op: {msg}",
+        "none": "—",
+    },
+    "en": {
+        "lang": "en", "title": "docqa: ask the policy documents",
+        "page": "Page", "page_ask": "Ask", "page_docs": "Documents",
+        "filters": "Filters", "f_docs": "Documents", "f_orgs": "Organisations", "f_years": "Years",
+        "mode": "Retrieval mode", "k": "Number of passages", "show_scores": "Show BM25 and dense rank and score",
+        "mode_hybrid": "hybrid (BM25 + dense)", "mode_bm25": "BM25 (words)", "mode_dense": "dense (meaning)",
+        "chat": "Ask a question about the documents…",
+        "intro": "Ask a question in the box below. Example: _welke norm geldt voor beschikbaarheid Suwinet_. "
+                 "Every answer is a verbatim quote with its source (the documents are in Dutch).",
+        "confidence": "Confidence", "conf_hoog": "high", "conf_middel": "medium", "conf_laag": "low",
+        "signals": "What the confidence rests on",
+        "signals_help": "dense: similarity of question and sentence · lexical: share of question words in the "
+                        "sentence · context: share of question words in the passage · type: the sentence holds "
+                        "the kind of answer asked for · rank: position of the passage · score/margin: total "
+                        "score and lead over the next candidate",
+        "not_found_near": "Nearest passages",
+        "passages": "Retrieved passages", "cited": "cited",
+        "context": "Surrounding text in the document", "reference": "Reference (copy)",
+        "pdf": "Download PDF (go to p. {page})", "pdf_refused": "PDF not available: {reason}",
+        "export_csv": "Export CSV", "export_json": "Export JSON",
+        "empty": "Empty question: type a question or a few search words.",
+        "query_error": "This question cannot be searched like this: {msg}",
+        "filters_used": "filters", "elapsed": "answered in {s} s", "decimal": ".", "choose": "Choose…",
+        "scores": "score {score:.4f} · BM25 #{br} ({bs}) · dense #{dr} ({ds})",
+        "no_index": "There is no index at {index} yet. Build it with one of these commands, then reload "
+                    "this page:",
+        "index_problem": "The index at {index} cannot be loaded: {msg}",
+        "unexpected": "Something went wrong while answering ({kind}: {msg}). Please try again.",
+        "loading": "Loading the index and the model…",
+        "docs_head": "Indexed documents",
+        "built": "Index built on {created} with {encoder}; {docs} documents, {passages} passages.",
+        "skipped": "Skipped while indexing",
+        "col_doc_id": "document", "col_title": "title", "col_organisation": "organisation", "col_year": "year",
+        "col_kind": "kind", "col_passages": "passages", "col_file": "file",
+        "notice": "Note: {msg}",
+        "none": "—",
+    },
+}
+
+
+def not_found_text(lang: str) -> str:
+    from docqa import answer
+
+    if lang == "en":
+        return getattr(answer, "NOT_FOUND_EN", "No answer found in these documents")
+    return answer.NOT_FOUND
+
+
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}()#+\-.!|$~:>])")
+
+
+def md_escape(text: str) -> str:
+    """Text for Streamlit elements that render Markdown without HTML (st.error, st.warning...):
+    HTML-escaped and every Markdown punctuation backslash-escaped, so it shows as typed."""
+    return _MD_SPECIAL_RE.sub(r"\\\1", html.escape(str(text), quote=False))

@@ -1,0 +1,424 @@
+"""The Streamlit app (app.py) through streamlit.testing's AppTest, plus its pure helpers.
+
+Fast tests use a tiny invented corpus indexed with the hash encoder; the tests marked `slow` use
+the session's real index (../shared/corpus, multilingual-e5-small).
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # repo root, for `tests.*`
+
+from docqa import app_support as sup  # noqa: E402
+from tests.conftest import EXAMPLE_QUESTION, write_small_corpus  # noqa: E402
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120  # the first run in a process loads the index (and the e5 model for the real index)
+UWV_DOC = "uwv-viermaandenverslag-2024"
+XSS = "<script>alert(1)</script>"
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+def write_tricky_corpus(folder: Path) -> Path:
+    """The small corpus plus a document with HTML/Markdown in its text and metadata, and a PDF."""
+    from tests.pdf_factory import text_pdf
+
+    write_small_corpus(folder)
+    (folder / "gamma-notitie-2022.txt").write_text(
+        "1 Veiligheid \n"
+        f"De notitie bevat {XSS} als tekst en ook <img src=x onerror=\"window.__xss=1\"> zonder gevolgen. "
+        "De wachttijd voor Gamma is *zes* weken en kost $5 of __niets__. \n", encoding="utf-8")
+    (folder / "delta-rapport-2021.pdf").write_bytes(text_pdf([
+        "1 Inleiding\nDe Delta-commissie rapporteert over parkeren.",
+        "2 Resultaten\nHet aantal parkeervergunningen in Delta steeg tot 4.200 in 2021."]))
+    with open(folder / "manifest.toml", "a", encoding="utf-8") as f:
+        f.write('\n[gamma-notitie-2022]\ntitle = "Notitie <script>alert(2)</script>"\n'
+                'organisation = "Gamma <b>vet</b>"\nyear = 2022\nkind = "notitie"\n')
+    return folder
+
+
+@pytest.fixture()
+def tricky_index(tmp_path) -> tuple[Path, Path]:
+    from index.encoders import make_encoder
+    from index.store import build_index
+
+    corpus = write_tricky_corpus(tmp_path / "tricky-corpus")
+    index = tmp_path / "tricky-index"
+    build_index(corpus, index, make_encoder("hash"), cache_dir=tmp_path / "cache")
+    return corpus, index
+
+
+def app_at(monkeypatch, index: Path, corpus: Path | None = None) -> AppTest:
+    monkeypatch.setenv("DOCQA_INDEX", str(index))
+    if corpus is not None:
+        monkeypatch.setenv("DOCQA_CORPUS", str(corpus))
+    monkeypatch.delenv("DOCQA_MODEL", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def markdown_values(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def shown(at: AppTest) -> list[str]:
+    """The markdown values with entities decoded: roughly the text a reader sees."""
+    return [html.unescape(v) for v in markdown_values(at)]
+
+
+def card_heads(at: AppTest) -> list[str]:
+    return [v for v in markdown_values(at) if 'class="dq-card"' in v]
+
+
+def card_docs(at: AppTest) -> list[str]:
+    return [re.search(r'data-doc="([^"]+)"', v).group(1) for v in card_heads(at)]
+
+
+# -- real index (slow) ---------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_example_question_answer_with_citation(monkeypatch, real_index_dir):
+    at = app_at(monkeypatch, real_index_dir)
+    ask(at, EXAMPLE_QUESTION)
+    texts = markdown_values(at)
+    answer = next(v for v in texts if "<sup><b>&#91;1&#93;</b></sup>" in v)
+    assert "99,0%" in answer
+    # the cited card comes first, marked [1], and points to BKWI's Jaarplan 2024
+    head = card_heads(at)[0]
+    assert "&#91;1&#93;" in head and "<b>Jaarplan 2024</b>" in head and " · BKWI" in head
+    refs = [c.value for c in at.code]
+    assert refs[0].startswith("BKWI") and "Jaarplan 2024" in refs[0]
+    # the cited passage shows the answer span marked, the question's terms too
+    cited_text = next(v for v in texts if sup.ANSWER_OPEN in v)
+    assert "99,0%" in cited_text and sup.TERM_OPEN in cited_text
+    assert any(m.value.startswith("**Zekerheid:**") for m in at.markdown)
+    assert [e.label for e in at.expander][:1] == ["Waarop de zekerheid berust"]
+    assert len(card_heads(at)) == 5  # default number of passages
+    labels = [b.label for b in at.download_button]
+    assert labels == ["Exporteer CSV", "Exporteer JSON"]
+
+
+WARM_QUESTIONS = ("hoeveel medewerkers heeft het Inlichtingenbureau", "wat kost de huisvesting van UWV",
+                  "welke projecten staan in het iplan van BZK")
+
+
+@pytest.mark.slow
+def test_earlier_questions_stay_on_the_page(monkeypatch, real_index_dir):
+    at = app_at(monkeypatch, real_index_dir)
+    ask(at, EXAMPLE_QUESTION)
+    for question in WARM_QUESTIONS:
+        ask(at, question)
+    history = at.session_state["history"]
+    assert [e["question"] for e in history] == [EXAMPLE_QUESTION, *WARM_QUESTIONS]
+    # timings are shown to the user and measured by `make bench`, not asserted here
+    print("answer seconds:", [round(e["seconds"], 3) for e in history])
+
+
+@pytest.mark.slow
+def test_document_filter_narrows_passages(monkeypatch, real_index_dir):
+    at = app_at(monkeypatch, real_index_dir)
+    at.sidebar.multiselect(key="f_docs").set_value([UWV_DOC])
+    at.sidebar.slider(key="k").set_value(8)
+    ask(at, EXAMPLE_QUESTION)
+    docs = card_docs(at)
+    assert len(docs) == 8 and set(docs) == {UWV_DOC}
+    assert all("· UWV ·" in h for h in card_heads(at))
+    # the user's settings are shown with the question
+    assert any("filters: Viermaandenverslag 2024" in v for v in shown(at))
+
+
+@pytest.mark.slow
+def test_documents_page_real(monkeypatch, real_index_dir):
+    from index.store import read_manifest
+
+    at = app_at(monkeypatch, real_index_dir)
+    at.sidebar.radio(key="page").set_value("docs").run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert len(df) == 5 and UWV_DOC in set(df["document"])
+    assert df["passages"].sum() == read_manifest(real_index_dir)["passage_count"]
+    created = read_manifest(real_index_dir)["created"].replace("T", " ")
+    assert any(created in v for v in shown(at))
+
+
+# -- small indexes (fast) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["   ", "\u200b\n\t"])
+def test_empty_question_warns(monkeypatch, small_index, small_corpus, question):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    ask(at, question)
+    assert [w.value for w in at.warning] == ["Lege vraag: typ een vraag of een paar zoekwoorden."]
+    assert at.session_state["history"] == []
+
+
+def test_missing_index_gives_guidance(monkeypatch, tmp_path):
+    at = app_at(monkeypatch, tmp_path / "no-index", tmp_path / "corpus")
+    assert "Er is nog geen index" in at.error[0].value
+    command = at.code[0].value
+    assert "docqa ingest --corpus" in command and str(tmp_path / "no-index") in command
+    assert at.chat_input[0].disabled
+    at.sidebar.radio(key="page").set_value("docs").run()
+    assert not at.exception and "Er is nog geen index" in at.error[0].value
+
+
+def test_damaged_index_gives_message(monkeypatch, small_index, small_corpus):
+    from index.store import current_build
+
+    (current_build(small_index) / "passages.jsonl").write_text("kapot\n", encoding="utf-8")
+    at = app_at(monkeypatch, small_index, small_corpus)
+    assert "kan niet worden geladen" in at.error[0].value and "checksum" in at.error[0].value
+    assert "docqa ingest" in at.code[0].value
+
+
+def test_filters_that_exclude_everything_warn(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    at.sidebar.multiselect(key="f_docs").set_value(["alfa-jaarplan-2024"])
+    at.sidebar.multiselect(key="f_years").set_value([2023])
+    ask(at, "beschikbaarheid portaalsite")
+    assert len(at.warning) == 1 and "no passages match these filters" in at.warning[0].value
+    assert not card_heads(at)
+
+
+def test_org_and_year_filters(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    assert at.sidebar.multiselect(key="f_orgs").options == ["Beta", "Dienst Alfa"]
+    at.sidebar.multiselect(key="f_orgs").set_value(["Beta"])
+    ask(at, "hoeveel medewerkers")
+    assert set(card_docs(at)) == {"beta-verslag-2023"}
+    at.sidebar.multiselect(key="f_orgs").set_value([])
+    at.sidebar.multiselect(key="f_years").set_value([2024])
+    ask(at, "hoeveel medewerkers")
+    assert set(card_docs(at)[-1:]) == {"alfa-jaarplan-2024"}
+    # both questions stay on the page, each with its own exports
+    assert [e["question"] for e in at.session_state["history"]] == ["hoeveel medewerkers"] * 2
+    assert len(at.download_button) == 4
+
+
+def test_html_in_question_and_documents_is_escaped(monkeypatch, tricky_index):
+    corpus, index = tricky_index
+    at = app_at(monkeypatch, index, corpus)
+    at.sidebar.toggle(key="show_scores").set_value(True)
+    ask(at, f"wachttijd Gamma {XSS}")
+    page_html = "\n".join(markdown_values(at))
+    assert "&#60;script&#62;alert(1)&#60;/script&#62;" in page_html  # the question, as text
+    assert "Notitie &#60;script&#62;alert(2)" in page_html  # the title from the manifest
+    assert "Gamma &#60;b&#62;vet&#60;/b&#62;" in page_html
+    assert "gamma-notitie-2022" in card_docs(at)
+    for value in markdown_values(at):
+        assert not re.search(r"<\s*(script|img|iframe)", value, re.I), value
+        assert "<b>vet" not in value
+    # Markdown in the document text is not interpreted either
+    assert "&#42;zes&#42;" in page_html and "&#36;5" in page_html and "&#95;&#95;niets&#95;&#95;" in page_html
+    # no widget or element anywhere shows an exception
+    assert not at.exception and not at.error
+
+
+def test_scores_toggle_shows_ranks(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    ask(at, "beschikbaarheid portaalsite")
+    assert not any("BM25 &#35;" in v for v in markdown_values(at))
+    at.sidebar.toggle(key="show_scores").set_value(True).run()
+    assert sum("BM25 &#35;" in v and "dense &#35;" in v for v in markdown_values(at)) == len(card_heads(at))
+
+
+def test_modes_are_offered_and_used(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    assert at.sidebar.radio(key="mode").options == ["hybride (BM25 + dense)", "BM25 (woorden)", "dense (betekenis)"]
+    at.sidebar.radio(key="mode").set_value("bm25")
+    ask(at, "beschikbaarheid portaalsite")
+    entry = at.session_state["history"][-1]
+    assert entry["settings"]["mode"] == "bm25"
+    assert all(h.dense_rank is None for h in entry["answer"].hits)
+
+
+def test_pdf_passage_offers_download_at_page(monkeypatch, tricky_index):
+    corpus, index = tricky_index
+    at = app_at(monkeypatch, index, corpus)
+    at.sidebar.multiselect(key="f_docs").set_value(["delta-rapport-2021"])
+    ask(at, "hoeveel parkeervergunningen in Delta")
+    assert any(b.label == "PDF downloaden (ga naar p. 1)" for b in at.download_button)
+    assert any(c.value.endswith("p. 1-2") for c in at.code)
+
+
+def test_pdf_outside_corpus_is_refused(monkeypatch, tricky_index, tmp_path):
+    _, index = tricky_index
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    at = app_at(monkeypatch, index, other)  # DOCQA_CORPUS no longer holds the indexed PDF
+    at.sidebar.multiselect(key="f_docs").set_value(["delta-rapport-2021"])
+    ask(at, "hoeveel parkeervergunningen in Delta")
+    assert not any(b.label.startswith("PDF") for b in at.download_button)
+    assert any("PDF niet beschikbaar" in c.value and "outside the corpus" in c.value for c in at.caption)
+
+
+def test_abstention_shows_not_found_with_nearest_passages(monkeypatch, small_index, small_corpus):
+    from docqa import answer as answer_mod
+
+    def abstain(self, question, *, k=10, mode="hybrid", docs=(), orgs=(), years=()):
+        hits = tuple(self.searcher.search(question, k=k, mode=mode, docs=docs, orgs=orgs, years=years))
+        return answer_mod.Answer(question, "", True, "laag", {"reason": "test"}, (), hits, ())
+
+    monkeypatch.setattr(answer_mod.Answerer, "ask", abstain)
+    at = app_at(monkeypatch, small_index, small_corpus)
+    ask(at, "wat is de hoofdstad van Peru")
+    values = markdown_values(at)
+    assert f"<div><b>{answer_mod.NOT_FOUND}</b></div>" in values
+    assert "**Dichtstbijzijnde passages**" in values and card_heads(at)
+    assert "**Zekerheid:** laag" in values
+    # in English the interface and the not-found text follow the toggle
+    at.sidebar.toggle(key="lang_en").set_value(True).run()
+    values = markdown_values(at)
+    assert "**Nearest passages**" in values and "**Confidence:** low" in values
+    assert any(sup.not_found_text("en") in v for v in values)
+
+
+def test_rebuilt_index_is_picked_up(monkeypatch, small_index, small_corpus, tmp_path):
+    """After `docqa ingest` swaps in a new build the next run uses it; earlier answers on the page
+    still render (without the context of documents the new build lacks)."""
+    from index.encoders import make_encoder
+    from index.store import build_index
+
+    at = app_at(monkeypatch, small_index, small_corpus)
+    ask(at, "hoeveel medewerkers had Beta")
+    assert "beta-verslag-2023" in card_docs(at)
+    (small_corpus / "beta-verslag-2023.txt").unlink()
+    build_index(small_corpus, small_index, make_encoder("hash"), cache_dir=tmp_path / "cache")
+    ask(at, "beschikbaarheid portaalsite")
+    assert not at.exception and len(at.session_state["history"]) == 2
+    second = at.session_state["history"][1]["answer"]
+    assert {h.passage.doc_id for h in second.hits} == {"alfa-jaarplan-2024"}
+
+
+def test_english_toggle_keeps_settings(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    at.sidebar.slider(key="k").set_value(2)
+    at.sidebar.multiselect(key="f_years").set_value([2024])
+    at.run()
+    at.sidebar.toggle(key="lang_en").set_value(True).run()
+    assert at.title[0].value == "docqa: ask the policy documents"
+    assert at.sidebar.slider(key="k").value == 2
+    assert at.sidebar.multiselect(key="f_years").value == [2024]
+    assert at.chat_input[0].placeholder == "Ask a question about the documents…"
+
+
+def test_documents_page_small(monkeypatch, tricky_index):
+    corpus, index = tricky_index
+    at = app_at(monkeypatch, index, corpus)
+    at.sidebar.radio(key="page").set_value("docs").run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert list(df["document"]) == ["alfa-jaarplan-2024", "beta-verslag-2023", "delta-rapport-2021",
+                                    "gamma-notitie-2022"]
+    assert list(df.columns) == ["document", "titel", "organisatie", "jaar", "soort", "passages", "bestand"]
+    assert (df["passages"] >= 1).all()
+    assert any("Index gebouwd op" in v and "hash-64" in v for v in markdown_values(at))
+
+
+# -- pure helpers --------------------------------------------------------------------------------
+
+def test_escape_makes_html_and_markdown_inert():
+    out = sup.escape(f"a {XSS}\n\n# kop *x* [l](u) $y$ :red[z] &amp; \"q\"")
+    assert "<" not in out and ">" not in out and "\n" not in out
+    bare = re.sub(r"&#\d+;", "", out)  # the text outside the entities
+    for ch in "*[]$#:\"&":
+        assert ch not in bare
+    assert out.startswith("a &#60;script&#62;alert(1)&#60;/script&#62; &#35; kop")
+    assert "&#38;amp;" in out  # an entity in the text shows as typed
+
+
+def test_highlight_nests_terms_in_answer_span():
+    text = "Het budget is hoog. De norm is 99%. <b>Einde</b>"
+    answer = (20, 35)  # "De norm is 99%."
+    out = sup.highlight_html(text, [(4, 10), (23, 27)], answer)
+    assert out == ("Het " + sup.TERM_OPEN + "budget" + sup.CLOSE + " is hoog. " + sup.ANSWER_OPEN + "De "
+                   + sup.TERM_OPEN + "norm" + sup.CLOSE + " is 99%." + sup.CLOSE + " &#60;b&#62;Einde&#60;/b&#62;")
+    # a term crossing the answer's edge is clipped on both sides, never overlapping tags
+    out = sup.highlight_html("abcdef", [(1, 4)], (2, 6))
+    assert out == ("a" + sup.TERM_OPEN + "b" + sup.CLOSE + sup.ANSWER_OPEN + sup.TERM_OPEN + "cd" + sup.CLOSE
+                   + "ef" + sup.CLOSE)
+
+
+def test_answer_html_marks_citations():
+    assert sup.answer_html("a <i>b</i> [1] en [12]") == (
+        "a &#60;i&#62;b&#60;/i&#62; <sup><b>&#91;1&#93;</b></sup> en <sup><b>&#91;12&#93;</b></sup>")
+
+
+def test_md_escape():
+    assert sup.md_escape("*a* <script> _b_ [c](d) `e`") == (
+        r"\*a\* &lt;script&gt; \_b\_ \[c\]\(d\) \`e\`")
+
+
+def test_safe_corpus_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    inside = corpus / "sub" / "doc.pdf"
+    inside.write_bytes(b"%PDF")
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"secret")
+    assert sup.safe_corpus_file(corpus, inside) == inside.resolve()
+    assert sup.safe_corpus_file(corpus, "sub/doc.pdf") == inside.resolve()
+    assert sup.safe_corpus_file(corpus, corpus / "sub" / ".." / "sub" / "doc.pdf") == inside.resolve()
+    for bad in ["../secret.pdf", corpus / ".." / "secret.pdf", corpus / "sub/../../secret.pdf", secret,
+                "/etc/passwd", corpus / "missing.pdf", corpus / "sub"]:
+        with pytest.raises(ValueError):
+            sup.safe_corpus_file(corpus, bad)
+    # a symlink inside the corpus that leads out is refused; one that stays inside is fine
+    (corpus / "link-out.pdf").symlink_to(secret)
+    (corpus / "dir-out").symlink_to(tmp_path)
+    (corpus / "link-in.pdf").symlink_to(inside)
+    for bad in [corpus / "link-out.pdf", corpus / "dir-out" / "secret.pdf", "dir-out/secret.pdf"]:
+        with pytest.raises(ValueError, match="outside the corpus"):
+            sup.safe_corpus_file(corpus, bad)
+    assert sup.safe_corpus_file(corpus, corpus / "link-in.pdf") == inside.resolve()
+    # a corpus reached through a symlink is compared by its real path
+    (tmp_path / "corpus-link").symlink_to(corpus)
+    assert sup.safe_corpus_file(tmp_path / "corpus-link", inside) == inside.resolve()
+
+
+def test_exports(small_index):
+    from docqa.answer import Answerer
+    from index.search import Searcher
+
+    answer = Answerer(Searcher.load(small_index)).ask("Hoeveel medewerkers had Beta eind 2023?", k=3)
+    rows = list(csv.DictReader(io.StringIO(sup.export_csv(answer))))
+    assert len(rows) == len(answer.hits) and tuple(rows[0]) == sup.CSV_FIELDS
+    assert {r["question"] for r in rows} == {answer.question}
+    assert all(r["reference"] and r["text"] for r in rows)
+    cited = [r for r in rows if r["cited"]]
+    assert len(cited) == len(answer.citations)
+    for c in answer.citations:
+        row = next(r for r in cited if r["cited"] == str(c.n))
+        assert row["quote"] == c.quote and row["reference"] == c.reference()
+    data = json.loads(sup.export_json(answer, {"mode": "hybrid", "k": 3}))
+    assert data["question"] == answer.question and data["settings"] == {"mode": "hybrid", "k": 3}
+    assert len(data["hits"]) == len(answer.hits)
+
+
+def test_no_copies_of_the_corpus_in_the_app():
+    """The app and its helpers hold no document text: everything comes from the index."""
+    corpus = Path(os.environ.get("DOCQA_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus")
+    if not corpus.is_dir():
+        pytest.skip("no ../shared corpus")
+    sources = APP.read_text(encoding="utf-8") + Path(sup.__file__).read_text(encoding="utf-8")
+    for doc in corpus.glob("*.txt"):
+        lines = [ln.strip() for ln in doc.read_text(encoding="utf-8").splitlines() if len(ln.strip()) > 60]
+        assert not any(ln in sources for ln in lines[:200]), doc.name
