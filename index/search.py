@@ -56,7 +56,7 @@ class Hit:
         return {
             "rank": self.rank, "chunk_id": p.chunk_id, "doc": p.doc_id, "title": p.title,
             "organisation": p.organisation, "year": p.year, "section": p.section, "page": p.page,
-            "line_start": p.line_start, "line_end": p.line_end, "char_start": p.char_start,
+            "page_end": p.page_end, "line_start": p.line_start, "line_end": p.line_end, "char_start": p.char_start,
             "char_end": p.char_end, "text": p.text, "score": round(self.score, 6),
             "bm25_rank": self.bm25_rank, "bm25_score": _round(self.bm25_score),
             "dense_rank": self.dense_rank, "dense_score": _round(self.dense_score),

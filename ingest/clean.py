@@ -195,8 +195,17 @@ def clean_pdf_pages(pages: list[str]) -> list[Line]:
     return out
 
 
+_MAX_RUNNING_LINE = 100  # running headers and footers are short
+
+
 def _edge_indexes(lines: list[str], depth: int = 2) -> list[int]:
-    non_blank = [i for i, line in enumerate(lines) if line.strip()]
+    """Candidate header/footer lines: the first and last lines of a page, when the page has more
+    than those (a page of one or two lines is all content, however alike the pages are)."""
+    non_blank = [i for i, line in enumerate(lines) if line.strip() and len(line.strip()) <= _MAX_RUNNING_LINE]
+    total = sum(1 for line in lines if line.strip())
+    depth = min(depth, (total - 1) // 2)
+    if depth <= 0:
+        return []
     return sorted(set(non_blank[:depth] + non_blank[-depth:]))
 
 

@@ -131,7 +131,7 @@ def test_filters_and_modes(small_index):
 
 def test_hit_json_has_the_documented_fields(small_index):
     hit = Searcher.load(small_index).search("norm portaalsite", k=1)[0].to_json()
-    assert set(hit) == {"rank", "chunk_id", "doc", "title", "organisation", "year", "section", "page", "line_start",
+    assert set(hit) == {"rank", "chunk_id", "doc", "title", "organisation", "year", "section", "page", "page_end", "line_start",
                         "line_end", "char_start", "char_end", "text", "score", "bm25_rank", "bm25_score",
                         "dense_rank", "dense_score"}
     assert hit["rank"] == 1 and hit["page"] is None and hit["line_start"] >= 1
