@@ -41,7 +41,7 @@ eval: index
 	$(BIN)/python -m eval.results eval/out/report.json eval/RESULTS.md
 
 bench: index
-	$(BIN)/python -m eval.bench --out bench/out
+	$(BIN)/python -m eval.benchmark --out bench/out
 
 clean:
 	rm -rf var eval/out bench/out

@@ -168,7 +168,12 @@ class Searcher:
 
         params = None
         if mask is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+            if isinstance(self._idx.dense, faiss.IndexIVF):
+                # IVF takes its own parameter class, or a filtered search would probe one list only
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self._idx.dense.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
         scores, ids = self._idx.dense.search(query_vector.reshape(1, -1).astype(np.float32), n, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

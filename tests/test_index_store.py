@@ -157,3 +157,20 @@ def test_a_copied_index_folder_still_loads(small_index, tmp_path):
     copy = tmp_path / "moved"
     shutil.copytree(small_index, copy, symlinks=True)
     assert Searcher.load(copy).search("Beta")
+
+
+def test_large_indexes_use_ivf_and_filters_still_apply(tmp_path, monkeypatch):
+    import index.store as store
+
+    monkeypatch.setattr(store, "EXACT_SEARCH_MAX", 10)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(40):
+        (corpus / f"doc-{i:02d}.txt").write_text(f"Document {i} gaat over onderwerp {i % 7} en het budget. ",
+                                                encoding="utf-8")
+    build_index(corpus, tmp_path / "index", make_encoder("hash"), cache_dir=tmp_path / "cache")
+    searcher = Searcher.load(tmp_path / "index")
+    assert searcher.manifest["dense_index"] == "ivf"
+    hits = searcher.search("onderwerp budget", k=5, mode="dense", docs=["doc-03", "doc-17"])
+    assert hits and {h.passage.doc_id for h in hits} <= {"doc-03", "doc-17"}
+    assert len(searcher.search("onderwerp budget", k=5, mode="hybrid")) == 5
