@@ -186,10 +186,10 @@ TEXTS = {
                  "Suwinet_. Elk antwoord is een letterlijk citaat met bronvermelding.",
         "confidence": "Zekerheid", "conf_hoog": "hoog", "conf_middel": "middel", "conf_laag": "laag",
         "signals": "Waarop de zekerheid berust",
-        "signals_help": "dense: gelijkenis van vraag en zin · lexical: aandeel vraagwoorden in de zin · "
-                        "context: aandeel vraagwoorden in de passage · type: de zin bevat het gevraagde soort "
-                        "antwoord · rank: plaats van de passage · score/margin: totaalscore en voorsprong op "
-                        "de volgende kandidaat",
+        "signals_help": "dense: gelijkenis van vraag en zin · lexical: aandeel vraagwoorden in en rond de "
+                        "zin · type: het citaat bevat het gevraagde soort antwoord (getal, bedrag, datum, naam) · "
+                        "rank: plaats van de passage · score/margin: totaalscore en voorsprong op het volgende "
+                        "citaat",
         "not_found_near": "Dichtstbijzijnde passages",
         "passages": "Gevonden passages", "cited": "geciteerd",
         "context": "Tekst eromheen in het document", "reference": "Bronvermelding (kopieer)",
@@ -223,10 +223,10 @@ TEXTS = {
                  "Every answer is a verbatim quote with its source (the documents are in Dutch).",
         "confidence": "Confidence", "conf_hoog": "high", "conf_middel": "medium", "conf_laag": "low",
         "signals": "What the confidence rests on",
-        "signals_help": "dense: similarity of question and sentence · lexical: share of question words in the "
-                        "sentence · context: share of question words in the passage · type: the sentence holds "
-                        "the kind of answer asked for · rank: position of the passage · score/margin: total "
-                        "score and lead over the next candidate",
+        "signals_help": "dense: similarity of question and sentence · lexical: share of question words in and "
+                        "around the sentence · type: the quote holds the kind of answer asked for (number, "
+                        "amount, date, name) · rank: position of the passage · score/margin: total score and "
+                        "lead over the next quote",
         "not_found_near": "Nearest passages",
         "passages": "Retrieved passages", "cited": "cited",
         "context": "Surrounding text in the document", "reference": "Reference (copy)",

@@ -218,7 +218,7 @@ def markdown(report: dict) -> str:
             ivf = f"{r['ivf']['p50_ms']} ms ({r['ivf']['recall@10']}, {r['ivf']['build_s']} s)" if "ivf" in r else "-"
             out += (f"| {r['passages']:,} | {r['bm25_build_s']} s | {r['bm25']['p50_ms']}/{r['bm25']['p95_ms']} ms | "
                     f"{r['flat']['p50_ms']} ms | {hnsw} | {ivf} | {r['hybrid']['p50_ms']}/{r['hybrid']['p95_ms']} ms "
-                    f"({r['hybrid_index']}) | {r['rss_mb'] / 1024:.2f} GB |\n")
+                    f"({r['hybrid_index']}) | {r['rss_mb'] / 1024:.2f} / {r['peak_rss_mb'] / 1024:.2f} GB |\n")
     return out
 
 
