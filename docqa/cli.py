@@ -36,19 +36,20 @@ def _domain_errors() -> tuple[type[BaseException], ...]:
 
 def load_searcher(args):
     from index.search import Searcher
+    from index.store import read_manifest
 
-    encoder = None
+    index = config.index_dir(args.index)
     spec = config.model_spec(getattr(args, "model", None))
-    searcher = Searcher.load(config.index_dir(args.index))
-    if spec:
+    encoder = None
+    manifest = read_manifest(index)
+    if spec and manifest is not None:
         from index.encoders import make_encoder
 
         encoder = make_encoder(spec)
-        if encoder.encoder_id != searcher.manifest["encoder"]["id"]:
-            raise CommandError(f"the index was built with {searcher.manifest['encoder']['id']}, not "
+        if encoder.encoder_id != manifest["encoder"]["id"]:
+            raise CommandError(f"the index was built with {manifest['encoder']['id']}, not "
                                f"{encoder.encoder_id}; rebuild it with `docqa ingest --model {spec}`")
-        searcher._encoder = encoder
-    return searcher
+    return Searcher.load(index, encoder=encoder)
 
 
 def load_answerer(searcher):

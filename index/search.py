@@ -126,6 +126,10 @@ class Searcher:
     def vectors(self) -> np.ndarray:
         return self._idx.vectors
 
+    @property
+    def bm25(self):
+        return self._idx.bm25
+
     # -- filters ---------------------------------------------------------------------------
     def filter_mask(self, docs=(), orgs=(), years=()) -> np.ndarray | None:
         """Boolean mask of passages allowed by the filters; None when there are none."""

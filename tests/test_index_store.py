@@ -47,7 +47,7 @@ def test_bm25_scores_equal_rank_bm25_on_the_indexed_text(small_index):
     analyzer = Analyzer()
     reference = BM25Okapi([analyzer(indexed_text(p, IndexSettings())) for p in searcher.passages])
     query = analyzer("norm beschikbaarheid portaalsite Alfa")
-    ours = searcher._idx.bm25.scores(query)
+    ours = searcher.bm25.scores(query)
     assert np.allclose(ours, reference.get_scores(query), rtol=1e-5, atol=1e-6)
 
 
