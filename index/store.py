@@ -136,8 +136,19 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def code_fingerprint() -> str:
+    """Hash of the code that turns files into an index: a change to cleaning, chunking, the analyser
+    or the BM25 weights makes `make index` rebuild (cheaply: unchanged passages come from the cache)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted([*(root / "ingest").glob("*.py"), root / "index" / "analyzer.py", root / "index" / "bm25.py",
+                        root / "index" / "store.py"]):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def settings_fingerprint(encoder_id: str, settings: IndexSettings) -> str:
-    data = json.dumps({"encoder": encoder_id, "settings": settings.to_json(),
+    data = json.dumps({"encoder": encoder_id, "settings": settings.to_json(), "code": code_fingerprint(),
                        "format": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
@@ -194,7 +205,7 @@ def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: Index
     if manifest.get("format_version") != FORMAT_VERSION:
         return "index format changed"
     if manifest.get("settings_fingerprint") != settings_fingerprint(encoder_id, settings):
-        return "encoder or index settings changed"
+        return "encoder, index settings or indexing code changed"
     if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir):
         return "corpus changed"
     return None
