@@ -25,6 +25,11 @@ def _err(msg: str) -> None:
     print(f"docqa: {msg}", file=sys.stderr)
 
 
+def _shown(text: str) -> str:
+    """A path or message on one line: control characters and undecodable bytes escaped."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
+
+
 def _domain_errors() -> tuple[type[BaseException], ...]:
     from index.search import QueryError
     from index.store import IndexProblem
@@ -36,20 +41,14 @@ def _domain_errors() -> tuple[type[BaseException], ...]:
 
 def load_searcher(args):
     from index.search import Searcher
-    from index.store import read_manifest
 
-    index = config.index_dir(args.index)
+    searcher = Searcher.load(config.index_dir(args.index))  # validates the index first
     spec = config.model_spec(getattr(args, "model", None))
-    encoder = None
-    manifest = read_manifest(index)
-    if spec and manifest is not None:
+    if spec:
         from index.encoders import make_encoder
 
-        encoder = make_encoder(spec)
-        if encoder.encoder_id != manifest["encoder"]["id"]:
-            raise CommandError(f"the index was built with {manifest['encoder']['id']}, not "
-                               f"{encoder.encoder_id}; rebuild it with `docqa ingest --model {spec}`")
-    return Searcher.load(index, encoder=encoder)
+        searcher.use_encoder(make_encoder(spec), spec)
+    return searcher
 
 
 def load_answerer(searcher):
@@ -109,9 +108,9 @@ def cmd_ingest(args) -> int:
     seconds = time.perf_counter() - started
     report = result.report
     for path, reason in report.skipped:
-        print(f"skipped {path}: {reason}")
+        print(f"skipped {_shown(path)}: {_shown(reason)}")
     for path, message in report.warnings:
-        print(f"warning {path}: {message}")
+        print(f"warning {_shown(path)}: {_shown(message)}")
     if not report.documents:
         _err(f"nothing could be indexed in {corpus}; the previous index (if any) is unchanged")
         return EXIT_ERROR

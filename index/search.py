@@ -8,7 +8,7 @@ import numpy as np
 
 from ingest.records import DocumentMeta, Passage
 from index.analyzer import Analyzer, AnalyzerSettings
-from index.store import LoadedIndex, load_index
+from index.store import IndexMismatchError, LoadedIndex, load_index
 from index.units import UnitCandidate, UnitScorer
 
 MODES = ("hybrid", "bm25", "dense")
@@ -111,6 +111,14 @@ class Searcher:
              verify: bool = True) -> "Searcher":
         return cls(load_index(index_dir, verify=verify), encoder, fusion)
 
+    def use_encoder(self, encoder, spec: str) -> None:
+        """Query with this encoder; refuse one the index was not built with."""
+        built_with = self.manifest["encoder"]["id"]
+        if encoder.encoder_id != built_with:
+            raise IndexMismatchError(f"the index was built with {built_with}, not {encoder.encoder_id}; "
+                                     f"rebuild it with `docqa ingest --model {spec}`")
+        self._encoder = encoder
+
     @property
     def encoder(self):
         if self._encoder is None:
@@ -157,6 +165,11 @@ class Searcher:
                 wanted = [int(y) for y in years]
             except (TypeError, ValueError):
                 raise QueryError(f"year filter {years!r}: years are whole numbers such as 2024") from None
+            known = sorted({int(y) for y in self._years if y >= 0})
+            unknown = [y for y in wanted if y not in known]
+            if unknown:
+                raise QueryError(f"unknown year {', '.join(map(str, unknown))}; indexed: "
+                                 f"{', '.join(map(str, known))}")
             mask &= np.isin(self._years, wanted)
         if not mask.any():
             raise QueryError("no passages match these filters together; widen them")

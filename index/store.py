@@ -37,6 +37,7 @@ from index.analyzer import Analyzer, AnalyzerSettings
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
+MANIFEST_CHECKSUM = "manifest.sha256"
 # Exact FAISS search up to this many passages (about 17 ms a query at 100k on 2 cores, 150 ms at
 # 1M); above it an inverted-file index (IVF): at 1M it builds in about 90 s where an HNSW graph
 # takes over ten minutes, and answers in a few ms. Measured by `make bench` (bench/README.md).
@@ -192,9 +193,10 @@ def read_manifest(index_dir: Path) -> dict | None:
     if build is None:
         return None
     try:
-        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: IndexSettings) -> str | None:
@@ -293,8 +295,10 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
                              for f in sorted(build_dir.rglob("*")) if f.is_file()}
         manifest["fingerprint"] = hashlib.sha256(
             json.dumps(manifest["files"], sort_keys=True).encode()).hexdigest()[:16]
-        (build_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                                 encoding="utf-8")
+        # ASCII escapes: a skipped file's undecodable name must not break the manifest
+        manifest_bytes = json.dumps(manifest, indent=2).encode("utf-8")
+        (build_dir / "manifest.json").write_bytes(manifest_bytes)
+        (build_dir / MANIFEST_CHECKSUM).write_text(hashlib.sha256(manifest_bytes).hexdigest() + "\n")
         _fsync_tree(build_dir)
         final_dir = build_dir.with_suffix("")
         os.rename(build_dir, final_dir)
@@ -394,9 +398,10 @@ def _switch_current(index_dir: Path, build_dir: Path) -> None:
 
 
 def _remove_unfinished(builds: Path, keep: Path | None) -> None:
-    """Folders left by killed builds (never CURRENT): safe to delete under the build lock."""
+    """Every build folder but CURRENT: left by killed builds (partial, or complete but killed before
+    the previous one was removed). Safe to delete under the build lock."""
     for folder in builds.iterdir():
-        if folder.is_dir() and folder.name.endswith(".partial") and folder != keep:
+        if folder.is_dir() and (keep is None or folder.resolve() != keep.resolve()):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -415,7 +420,20 @@ class LoadedIndex:
 
 
 def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
-    """Load CURRENT and check that its files agree; raise with what to do when they do not."""
+    """Load CURRENT and check that its files agree; raise with what to do when they do not.
+
+    A build that switches CURRENT while this loads removes the build being read: then the load is
+    made once more from the new CURRENT instead of reporting a damaged index."""
+    build = current_build(index_dir)
+    try:
+        return _load_build(Path(index_dir), verify)
+    except IndexDamagedError:
+        if build is not None and current_build(index_dir) not in (None, build):
+            return _load_build(Path(index_dir), verify)
+        raise
+
+
+def _load_build(index_dir: Path, verify: bool) -> LoadedIndex:
     import faiss
 
     from index.bm25 import BM25Index
@@ -427,9 +445,18 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
                                 "(or `make index`)")
     manifest_path = build / "manifest.json"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        raw = manifest_path.read_bytes()
+        manifest = json.loads(raw.decode("utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("encoder"), dict):
+            raise ValueError("not an index manifest")
     except (OSError, ValueError) as exc:
         raise IndexDamagedError(f"{manifest_path}: unreadable manifest ({exc}); {rebuild_hint(index_dir)}") from None
+    if verify:
+        # the manifest holds the other files' checksums; its own sits beside it
+        recorded = (build / MANIFEST_CHECKSUM).read_text().strip() if (build / MANIFEST_CHECKSUM).is_file() else ""
+        if recorded != hashlib.sha256(raw).hexdigest():
+            raise IndexDamagedError(f"{manifest_path}: manifest altered or its checksum missing; "
+                                    f"{rebuild_hint(index_dir)}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(f"{manifest_path}: index format {manifest.get('format_version')} but this "
                                  f"docqa reads format {FORMAT_VERSION}; {rebuild_hint(index_dir)}")

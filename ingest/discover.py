@@ -61,6 +61,10 @@ def _walk(root: str) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, 
             if _is_ignored(name):
                 continue
             path = os.path.join(folder, name)
+            if not _is_utf8(name):
+                # such a name cannot be stored, cited or shown; one bad name must not stop the rest
+                skipped.append((path, "file name is not valid UTF-8; rename the file"))
+                continue
             info, problem = _stat(path)
             if problem:
                 skipped.append((path, problem))
@@ -76,6 +80,14 @@ def _walk(root: str) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, 
             else:
                 candidates.append((path, info))
     return sorted(candidates, key=lambda candidate: candidate[0]), skipped
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
+        return False
+    return True
 
 
 def _stat(path: str) -> tuple[os.stat_result | None, str | None]:

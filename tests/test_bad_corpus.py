@@ -107,3 +107,21 @@ def test_a_thousand_page_pdf_is_indexed_with_page_citations(tmp_path):
                             "project 777").stdout)["hits"]
     assert hits[0]["page"] <= 777 <= hits[0]["page_end"]
     assert "project 777 bedragen 5439 euro" in hits[0]["text"]
+
+
+def test_odd_file_names_are_one_line_each_and_do_not_stop_the_rest(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "goed.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (corpus / "tweede.txt").write_text("Beta had 87 medewerkers. ", encoding="utf-8")
+    (corpus / "derde.txt").write_text("Gamma beheert het archief. ", encoding="utf-8")
+    with open(os.path.join(os.fsencode(corpus), b"caf\xe9 notitie.txt"), "wb") as f:  # a latin-1 name
+        f.write(b"Een notitie over koffie. ")
+    (corpus / "slecht\nbestand.txt").write_text("", encoding="utf-8")
+    out = docqa("ingest", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--model", "hash", "--quiet")
+    assert out.returncode == 0, out.stderr
+    skipped = [line for line in out.stdout.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 2, out.stdout
+    assert any("file name is not valid UTF-8; rename the file" in line for line in skipped)
+    assert any("slecht\\nbestand.txt: empty file" in line for line in skipped)
+    assert "indexed 3 documents" in out.stdout

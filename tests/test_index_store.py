@@ -78,8 +78,11 @@ def test_missing_index_says_how_to_build_it(tmp_path):
 def test_mismatched_manifest_is_refused_with_rebuild_hint(small_index):
     manifest_path = current_build(small_index) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["format_version"] = 999
+    manifest["format_version"] = 999  # an index written by another docqa version, intact
     manifest_path.write_text(json.dumps(manifest))
+    import hashlib
+
+    (manifest_path.parent / "manifest.sha256").write_text(hashlib.sha256(manifest_path.read_bytes()).hexdigest())
     with pytest.raises(IndexMismatchError, match="rebuild it with `docqa ingest"):
         load_index(small_index)
 
@@ -174,3 +177,27 @@ def test_large_indexes_use_ivf_and_filters_still_apply(tmp_path, monkeypatch):
     hits = searcher.search("onderwerp budget", k=5, mode="dense", docs=["doc-03", "doc-17"])
     assert hits and {h.passage.doc_id for h in hits} <= {"doc-03", "doc-17"}
     assert len(searcher.search("onderwerp budget", k=5, mode="hybrid")) == 5
+
+
+def test_an_altered_manifest_is_refused(small_index):
+    manifest_path = current_build(small_index) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["settings"]["analyzer"]["stem"] = False  # still valid JSON, but no longer this index
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError, match="manifest altered"):
+        load_index(small_index)
+    manifest_path.write_text("[]")
+    with pytest.raises(IndexDamagedError, match="unreadable manifest"):
+        load_index(small_index)
+
+
+def test_unknown_year_is_named(small_index):
+    with pytest.raises(QueryError, match="unknown year 1999; indexed: 2021, 2022, 2023, 2024"):
+        Searcher.load(small_index).search("budget", years=[1999])
+
+
+def test_builds_left_by_killed_builds_are_removed_by_the_next(small_index, small_corpus):
+    leftover = small_index / "builds" / "b20000101-000000-1-abcdef"
+    shutil.copytree(current_build(small_index), leftover)
+    build_index(small_corpus, small_index, make_encoder("hash"), cache_dir=small_index / "cache")
+    assert [p.name for p in (small_index / "builds").iterdir()] == [current_build(small_index).name]

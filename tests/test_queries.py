@@ -57,7 +57,8 @@ def test_a_very_long_query_is_cut_with_a_notice():
     ({"docs": ["bestaat-niet"]}, "unknown document 'bestaat-niet'"),
     ({"orgs": ["Gemeente Nergens"]}, "unknown organisation 'Gemeente Nergens'"),
     ({"years": ["vorig jaar"]}, "years are whole numbers"),
-    ({"orgs": ["beta"], "years": [1999]}, "no passages match these filters"),
+    ({"orgs": ["beta"], "years": [2024]}, "no passages match these filters"),
+    ({"years": [1999]}, "unknown year 1999"),
 ])
 def test_unknown_filter_values_are_named(searcher, filters, message):
     with pytest.raises(QueryError, match=message):
