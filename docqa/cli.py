@@ -115,7 +115,7 @@ def cmd_ingest(args) -> int:
         _err(f"nothing could be indexed in {corpus}; the previous index (if any) is unchanged")
         return EXIT_ERROR
     print(f"indexed {len(report.documents)} documents, {report.passages} passages "
-          f"({result.embedded} embedded, {report.passages - result.embedded} from the cache), "
+          f"({result.embedded} new texts embedded, passages and answer units; the rest from the cache), "
           f"skipped {len(report.skipped)} files, in {seconds:.1f} s -> {index}")
     return 0
 
