@@ -94,10 +94,12 @@ def test_a_damaged_index_file_is_refused_naming_the_file(built, name, damage):
     assert "docqa ingest" in str(error.value)
 
 
-def test_cli_reports_a_damaged_index_in_one_line(built):
+@pytest.mark.parametrize("model_flag", [[], ["--model", "minilm"]])
+def test_cli_reports_a_damaged_index_in_one_line(built, model_flag):
+    # with another --model too: the damage is what to fix first, not the encoder choice
     _, index, _ = built
     (current_build(index) / "vectors.npy").write_bytes(b"\x93NUMPY broken")
-    out = subprocess.run([sys.executable, "-m", "docqa.cli", "search", "--index", str(index), QUERY],
+    out = subprocess.run([sys.executable, "-m", "docqa.cli", "search", "--index", str(index), *model_flag, QUERY],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 1 and out.stdout == ""
     assert "vectors.npy" in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -173,7 +173,7 @@ def test_large_indexes_use_ivf_and_filters_still_apply(tmp_path, monkeypatch):
                                                 encoding="utf-8")
     build_index(corpus, tmp_path / "index", make_encoder("hash"), cache_dir=tmp_path / "cache")
     searcher = Searcher.load(tmp_path / "index")
-    assert searcher.manifest["dense_index"] == "ivf"
+    assert searcher.manifest["dense_index"] == "ivf-sq8"
     hits = searcher.search("onderwerp budget", k=5, mode="dense", docs=["doc-03", "doc-17"])
     assert hits and {h.passage.doc_id for h in hits} <= {"doc-03", "doc-17"}
     assert len(searcher.search("onderwerp budget", k=5, mode="hybrid")) == 5
@@ -201,3 +201,36 @@ def test_builds_left_by_killed_builds_are_removed_by_the_next(small_index, small
     shutil.copytree(current_build(small_index), leftover)
     build_index(small_corpus, small_index, make_encoder("hash"), cache_dir=small_index / "cache")
     assert [p.name for p in (small_index / "builds").iterdir()] == [current_build(small_index).name]
+
+
+def test_a_damaged_or_missing_manifest_checksum_is_named(small_index):
+    checksum = current_build(small_index) / "manifest.sha256"
+    checksum.write_text("not a checksum\n")
+    with pytest.raises(IndexDamagedError, match=r"manifest\.sha256: damaged"):
+        load_index(small_index)
+    checksum.unlink()
+    with pytest.raises(IndexMismatchError, match="built by an older docqa"):
+        load_index(small_index)
+
+
+def test_a_load_that_overlaps_a_build_switch_reads_the_new_build(small_index, small_corpus, monkeypatch):
+    import index.store as store
+
+    real_load_build = store._load_build
+    calls = []
+
+    def switch_during_first_load(index_dir, verify):
+        calls.append(current_build(index_dir))
+        if len(calls) == 1:
+            # another process finishes a build now: CURRENT moves on, the old build is removed
+            build_index(small_corpus, small_index, make_encoder("hash"), cache_dir=small_index / "cache")
+            _raise_removed(calls[0])
+        return real_load_build(index_dir, verify)
+
+    def _raise_removed(build):
+        raise IndexDamagedError(f"{build}: damaged index (file vanished)")
+
+    monkeypatch.setattr(store, "_load_build", switch_during_first_load)
+    loaded = load_index(small_index)
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert loaded.build_dir == current_build(small_index) and not calls[0].exists()
