@@ -11,6 +11,7 @@ Used twice: by the hybrid search, to rerank its top passages by the best answer 
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -124,10 +125,21 @@ class UnitScorer:
         self._unit_vectors = loaded.unit_vectors
         self._bm25 = loaded.bm25
         self._analyzer = analyzer
-        # the rows of the unit arrays that belong to each passage
-        order = np.argsort(loaded.units[:, 0], kind="stable")
-        bounds = np.searchsorted(loaded.units[order, 0], np.arange(len(loaded.passages) + 1))
-        self._unit_rows = [order[bounds[i]:bounds[i + 1]] for i in range(len(loaded.passages))]
+        # the rows of the unit arrays that belong to passage i: _order[_bounds[i]:_bounds[i + 1]]
+        # (two arrays, not a list of a million small ones)
+        self._order = np.argsort(loaded.units[:, 0], kind="stable")
+        self._bounds = np.searchsorted(loaded.units[self._order, 0], np.arange(len(loaded.passages) + 1))
+        # Analysing a passage's units is most of a rerank's cost, and the same passages come back
+        # for related questions: keep the analysed terms of recently seen passages. lru_cache is
+        # thread-safe, and what it stores depends only on the passage.
+        self._passage_unit_terms = functools.lru_cache(maxsize=4096)(self._analyse_units)
+
+    def _unit_rows(self, p_idx: int) -> np.ndarray:
+        return self._order[self._bounds[p_idx]:self._bounds[p_idx + 1]]
+
+    def _analyse_units(self, p_idx: int, text: str) -> tuple[tuple[tuple[int, int], ...], tuple[frozenset, ...]]:
+        spans = tuple((int(a), int(b)) for _, a, b in self._units[self._unit_rows(p_idx)].tolist())
+        return spans, tuple(frozenset(self._analyzer(text[a:b])) for a, b in spans)
 
     def term_weights(self, question: str) -> dict[str, float]:
         weights = {}
@@ -149,14 +161,13 @@ class UnitScorer:
 
         out = []
         for hit, p_idx in zip(hits, passage_ids):
-            rows = self._unit_rows[p_idx]
+            rows = self._unit_rows(p_idx)
             if len(rows) == 0:
                 continue
             text = hit.passage.text
-            spans = [(int(self._units[r][1]), int(self._units[r][2])) for r in rows]
-            dense = np.asarray(self._unit_vectors[rows], dtype=np.float32) @ query_vector
             # each unit is analysed once; a window's features are the union of its units'
-            unit_terms = [set(self._analyzer(text[a:b])) for a, b in spans]
+            spans, unit_terms = self._passage_unit_terms(int(p_idx), text)
+            dense = np.asarray(self._unit_vectors[rows], dtype=np.float32) @ query_vector
             unit_typed = [has_new_value(text[a:b], kind, question) for a, b in spans]
             for j, (a, b) in enumerate(spans):
                 # the answer window: this unit and the units after it that fit (a lead-in such as
