@@ -91,6 +91,36 @@ def step_scale(n: int, index: str) -> dict:
     return measure_size(n, real, tokens, vectors, hnsw=n <= 100_000)
 
 
+def step_searcher_build(n: int, index: str, out: str) -> dict:
+    from eval.scale import write_synthetic_index
+
+    started = time.perf_counter()
+    row = write_synthetic_index(Path(index), n, Path(out) / "index")
+    return {**row, "build_s": round(time.perf_counter() - started, 1), "index_size_mb": _dir_mb(Path(out) / "index")}
+
+
+def step_searcher_load(out: str) -> dict:
+    from eval.scale import measure_searcher
+
+    vectors = np.load(Path(out) / "query_vectors.npy", allow_pickle=False)
+    return measure_searcher(Path(out) / "index", _questions(), vectors)
+
+
+def measure_searcher_at(n: int, index: Path, tmp: str) -> dict:
+    """A complete index of n passages, written in one child and loaded in another (its memory is
+    what a `docqa` process serving it holds)."""
+    from index.search import Searcher
+
+    out = Path(tmp) / f"searcher-{n}"
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "query_vectors.npy", Searcher.load(index).encoder.encode_queries(_questions()),
+            allow_pickle=False)
+    built, build_wall = _child(["_searcher_build", str(n), str(index), str(out)])
+    loaded, _ = _child(["_searcher_load", str(out)])
+    return {"passages": n, "build": {**built, "wall_s": round(build_wall, 1)}, **loaded,
+            "peak_rss_mb": loaded["peak_rss_mb"]}
+
+
 # -- measurements in this process ------------------------------------------------------------------
 
 def measure_queries(index: Path) -> dict:
@@ -219,14 +249,32 @@ def markdown(report: dict) -> str:
             out += (f"| {r['passages']:,} | {r['bm25_build_s']} s | {r['bm25']['p50_ms']}/{r['bm25']['p95_ms']} ms | "
                     f"{r['flat']['p50_ms']} ms | {hnsw} | {ivf} | {r['hybrid']['p50_ms']}/{r['hybrid']['p95_ms']} ms "
                     f"({r['hybrid_index']}) | {r['rss_mb'] / 1024:.2f} / {r['peak_rss_mb'] / 1024:.2f} GB |\n")
+    if report.get("searcher"):
+        out += ("\nThe whole index loaded as `docqa` loads it (`Searcher.load`: passage records and their "
+                "text, BM25, dense index, answer units), synthetic passages strung from the real sentences; "
+                "latency of hybrid search with answer windows, query vectors given (add the encoding):\n\n"
+                "| passages | units | dense index | size on disk | write | load | search p50/p95 | "
+                "RSS after the questions (own + mapped files) / peak |\n"
+                "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+        for r in report["searcher"]:
+            out += (f"| {r['passages']:,} | {r['units']:,} | {r['dense_index']} | "
+                    f"{r['build']['index_size_mb'] / 1024:.2f} GB | {r['build']['build_s']} s | {r['load_s']} s | "
+                    f"{r['search_with_units']['p50_ms']}/{r['search_with_units']['p95_ms']} ms | "
+                    f"{r['rss_mb'] / 1024:.2f} GB ({r['anon_mb'] / 1024:.2f} + {r['file_mb'] / 1024:.2f}) / "
+                    f"{r['peak_rss_mb'] / 1024:.2f} GB |\n")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0].startswith("_"):  # a child step
-        step = {"_build": step_build, "_cold_start": step_cold_start}.get(argv[0])
-        result = step(*argv[1:]) if step else step_scale(int(argv[1]), argv[2])
+        steps = {"_build": step_build, "_cold_start": step_cold_start, "_searcher_load": step_searcher_load}
+        if argv[0] in steps:
+            result = steps[argv[0]](*argv[1:])
+        elif argv[0] == "_searcher_build":
+            result = step_searcher_build(int(argv[1]), argv[2], argv[3])
+        else:
+            result = step_scale(int(argv[1]), argv[2])
         print(json.dumps({**result, "peak_rss_mb": _peak_rss_mb()}))
         return 0
     parser = argparse.ArgumentParser(prog="python -m eval.benchmark")
@@ -234,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index")
     parser.add_argument("--corpus")
     parser.add_argument("--scale", default="10000,100000,1000000", help="comma-separated sizes, '' for none")
+    parser.add_argument("--searcher", default="1000000",
+                        help="comma-separated sizes of complete indexes to load and query, '' for none")
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--quick", action="store_true", help="skip the cold build (minutes of embedding)")
     args = parser.parse_args(argv)
@@ -264,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         row, wall = _child(["_scale", str(n), str(index)])
         report["scale"].append({**row, "wall_s": round(wall, 1)})
         print(f"scale {n}: {wall:.0f} s", file=sys.stderr)
+    report["searcher"] = []
+    for n in [int(s) for s in args.searcher.split(",") if s.strip()]:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            report["searcher"].append(measure_searcher_at(n, index, tmp))
+        print(f"searcher {n}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if report["scale"]:
         from eval.scale import plot
 

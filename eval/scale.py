@@ -22,6 +22,17 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def rss_parts_mb() -> dict:
+    """Resident memory split into the process's own (anonymous) pages and mapped file pages, which
+    the kernel can drop and read again."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                out[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 0)
+    return {"anon_mb": out.get("RssAnon"), "file_mb": out.get("RssFile")}
+
+
 def synthetic_tokens(real_tokens: list[list[str]], n: int, seed: int = 0) -> list[list[str]]:
     """n passages of realistic length whose tokens are drawn from the real passages' token pool."""
     rng = np.random.default_rng(seed)
@@ -35,11 +46,11 @@ def synthetic_tokens(real_tokens: list[list[str]], n: int, seed: int = 0) -> lis
     return out
 
 
-def random_unit_vectors(n: int, seed: int = 0) -> np.ndarray:
+def random_unit_vectors(n: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    out = np.empty((n, DIM), dtype=np.float32)
+    out = np.empty((n, dim), dtype=np.float32)
     for start in range(0, n, 100_000):  # in blocks: a float64 draw of 1M x 384 would need 3 GB
-        block = rng.standard_normal((min(100_000, n - start), DIM), dtype=np.float32)
+        block = rng.standard_normal((min(100_000, n - start), dim), dtype=np.float32)
         out[start:start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
@@ -169,3 +180,105 @@ def plot(rows: list[dict], path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# -- the whole Searcher at scale ---------------------------------------------------------------------
+# The engine figures above leave out what a loaded index also holds: every passage record with its
+# text, the unit arrays, the filters' codes. Here a complete index folder of n passages is written
+# by the store's own writer and loaded by `Searcher.load`, as the CLI and the app do.
+
+def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
+    """An index of n passages made from the real index's sentences: each passage strings together
+    as many real sentence units of one document, drawn at random, as a real passage holds. Its BM25
+    tokens are the analysed tokens of those units, so vocabulary and term frequencies stay
+    realistic; unit vectors are the real units' vectors; passage vectors are random unit vectors."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from index.bm25 import BM25Index
+    from index.store import build_lock, load_index, write_build
+
+    real = load_index(Path(real_index))
+    analyzer_settings = real.manifest["settings"]["analyzer"]
+    from index.analyzer import Analyzer, AnalyzerSettings
+
+    analyzer = Analyzer(AnalyzerSettings(**{k: v for k, v in analyzer_settings.items()
+                                            if k in AnalyzerSettings.__dataclass_fields__}))
+    unit_texts = [" ".join(real.passages[i].text[a:b].split()) for i, a, b in real.units.tolist()]
+    unit_tokens = [analyzer(t) for t in unit_texts]
+    head_tokens = [analyzer(f"{p.title} {p.organisation} {p.year or ''} | {p.section}") for p in real.passages]
+    units_of_doc: dict[str, list[int]] = {}
+    for row, (i, _, _) in enumerate(real.units.tolist()):
+        units_of_doc.setdefault(real.passages[i].doc_id, []).append(row)
+    units_per_passage = np.bincount(real.units[:, 0], minlength=len(real.passages)).clip(min=1)
+    rng = np.random.default_rng(seed)
+    real_unit_vectors = real.unit_vectors.read_all().astype(np.float32, copy=False)
+
+    passages, tokens, unit_rows, unit_sources = [], [], [], []
+    sources = rng.integers(0, len(real.passages), size=n)
+    for i, src in enumerate(sources.tolist()):
+        base = real.passages[src]
+        pool = units_of_doc[base.doc_id]
+        parts, toks, offset = [], list(head_tokens[src]), 0
+        for u in rng.choice(pool, size=units_per_passage[src]).tolist():
+            text = unit_texts[u]
+            if parts:
+                offset += 1  # the joining space
+            unit_rows.append((i, offset, offset + len(text)))
+            unit_sources.append(u)
+            parts.append(text)
+            toks.extend(unit_tokens[u])
+            offset += len(text)
+        text = " ".join(parts)
+        passages.append(replace(base, chunk_id=f"{base.doc_id}:s{i:09d}", text=text,
+                                char_start=base.char_start, char_end=base.char_start + len(text)))
+        tokens.append(toks)
+    bm25 = BM25Index.build(tokens)
+    del tokens
+    units = np.array(unit_rows, dtype=np.int32).reshape(-1, 3)
+    # on disk, filled in blocks: at a million passages the unit vectors are ten gigabytes, and the
+    # index maps them rather than holding them
+    out_index = Path(out_index)
+    out_index.mkdir(parents=True, exist_ok=True)
+    sources_array = np.array(unit_sources, dtype=np.int64)
+    del unit_rows, unit_sources
+    unit_vectors = np.lib.format.open_memmap(out_index.parent / "unit_vectors.tmp.npy", mode="w+",
+                                             dtype=np.float32, shape=(len(sources_array), real_unit_vectors.shape[1]))
+    for start in range(0, len(sources_array), 500_000):
+        unit_vectors[start:start + 500_000] = real_unit_vectors[sources_array[start:start + 500_000]]
+    vectors = random_unit_vectors(n, seed, dim=real_unit_vectors.shape[1])
+    documents = [{"meta": meta.to_json(), "text": real.texts[doc_id]} for doc_id, meta in real.documents.items()]
+    manifest = {k: v for k, v in real.manifest.items()
+                if k not in ("files", "fingerprint", "passage_count", "unit_count", "dense_index")}
+    manifest["synthetic"] = {"from": str(real.build_dir), "passages": n, "seed": seed}
+    with build_lock(out_index):
+        write_build(out_index, manifest, passages, documents, vectors, units, unit_vectors, bm25)
+    del unit_vectors
+    (out_index.parent / "unit_vectors.tmp.npy").unlink()
+    return {"passages": n, "units": int(len(units))}
+
+
+def measure_searcher(index, questions: list[str], query_vectors: np.ndarray) -> dict:
+    """Load the index as the CLI does and answer the questions (hybrid with answer windows, as
+    `docqa ask` does), the query vectors given: latency without encoding, memory with everything."""
+    from pathlib import Path
+
+    from index.search import Searcher
+
+    gc.collect()
+    base = rss_mb()
+    t0 = time.perf_counter()
+    searcher = Searcher.load(Path(index))
+    load_s = time.perf_counter() - t0
+    loaded_rss = rss_mb()
+    for q, v in zip(questions[:3], query_vectors[:3]):  # warm-up
+        searcher.search_with_units(q, query_vector=v)
+    times = []
+    for q, v in zip(questions, query_vectors):
+        t0 = time.perf_counter()
+        searcher.search_with_units(q, query_vector=v)
+        times.append(time.perf_counter() - t0)
+    return {"passages": len(searcher.passages), "units": int(len(searcher.units._units)),
+            "dense_index": searcher.manifest["dense_index"], "load_s": round(load_s, 1),
+            "search_with_units": _percentiles(times), "rss_mb": round(rss_mb(), 0), **rss_parts_mb(),
+            "rss_added_mb": round(loaded_rss - base, 0)}

@@ -26,3 +26,23 @@ def test_synthetic_passages_keep_the_real_vocabulary_and_vectors_are_unit_length
     assert len(passages) == 50 and {t for p in passages for t in p} <= set("abcde")
     vectors = random_unit_vectors(10)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_synthetic_index_loads_like_a_real_one_and_is_measured(small_index, tmp_path):
+    from eval.scale import measure_searcher, write_synthetic_index
+    from index.search import Searcher
+
+    real = Searcher.load(small_index)
+    row = write_synthetic_index(small_index, 300, tmp_path / "synthetic")
+    assert row["passages"] == 300 and row["units"] >= 300
+    synthetic = Searcher.load(tmp_path / "synthetic")  # checksums and counts verified
+    assert len(synthetic.passages) == 300
+    assert {p.doc_id for p in synthetic.passages} <= set(real.documents)
+    # every passage is made of real sentences, and its units point into its own text
+    sentences = {" ".join(p.text.split()) for p in real.passages}
+    first = synthetic.passages[0]
+    assert any(s.startswith(first.text[:20]) or first.text[:20] in s for s in sentences)
+    vectors = random_unit_vectors(4, seed=3, dim=real.vectors.shape[1])
+    measured = measure_searcher(tmp_path / "synthetic", ["budget", "archief", "norm", "huisvesting"], vectors)
+    assert measured["passages"] == 300 and measured["dense_index"] == "flat"
+    assert measured["search_with_units"]["p50_ms"] > 0 and measured["rss_mb"] > 0
