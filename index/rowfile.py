@@ -47,9 +47,13 @@ class RowFile:
             return out
         if rows.min() < 0 or rows.max() >= self.shape[0]:
             raise IndexError(f"row out of range 0..{self.shape[0] - 1}")
-        # one read per run of consecutive rows (a passage's units are consecutive)
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-        for start, end in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+        # one read per run of consecutive rows (a passage's units are consecutive: one read)
+        if int(rows[-1]) - int(rows[0]) == len(rows) - 1 and (len(rows) == 1 or bool((np.diff(rows) == 1).all())):
+            runs = [(0, len(rows))]
+        else:
+            breaks = (np.flatnonzero(np.diff(rows) != 1) + 1).tolist()
+            runs = list(zip([0, *breaks], [*breaks, len(rows)]))
+        for start, end in runs:
             first, count = int(rows[start]), int(end - start)
             data = self._pread_exact(count * self._row_bytes, self._offset + first * self._row_bytes)
             out[start:end] = np.frombuffer(data, dtype=self.dtype).reshape(count, self.shape[1])
