@@ -1,6 +1,6 @@
 """`make bench`: speed and memory of docqa on the corpus, at scale, and against a peer.
 
-    python -m eval.benchmark [--out bench/out] [--index DIR] [--corpus DIR]
+    python -m eval.benchmark [--out bench/out] [--index DIR] [--corpus DIR] [--searcher 10000,100000,1000000]
                              [--scale 10000,100000,1000000] [--skip-peer] [--quick]
 
 Writes DIR/bench.json, DIR/bench.md (the tables, also printed) and DIR/scale.png. Every number is a
@@ -248,7 +248,7 @@ def markdown(report: dict) -> str:
             ivf = f"{r['ivf']['p50_ms']} ms ({r['ivf']['recall@10']}, {r['ivf']['build_s']} s)" if "ivf" in r else "-"
             out += (f"| {r['passages']:,} | {r['bm25_build_s']} s | {r['bm25']['p50_ms']}/{r['bm25']['p95_ms']} ms | "
                     f"{r['flat']['p50_ms']} ms | {hnsw} | {ivf} | {r['hybrid']['p50_ms']}/{r['hybrid']['p95_ms']} ms "
-                    f"({r['hybrid_index']}) | {r['rss_mb'] / 1024:.2f} / {r['peak_rss_mb'] / 1024:.2f} GB |\n")
+                    f"({r['hybrid_index']}) | {r['rss_mb'] / 1024:.2f} / {r['peak_rss_mb'] / 1024:.2f} GiB |\n")
     if report.get("searcher"):
         out += ("\nThe whole index loaded as `docqa` loads it (`Searcher.load`: passage records and their "
                 "text, BM25, dense index, answer units), synthetic passages strung from the real sentences; "
@@ -258,10 +258,10 @@ def markdown(report: dict) -> str:
                 "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
         for r in report["searcher"]:
             out += (f"| {r['passages']:,} | {r['units']:,} | {r['dense_index']} | "
-                    f"{r['build']['index_size_mb'] / 1024:.2f} GB | {r['build']['build_s']} s | {r['load_s']} s | "
+                    f"{r['build']['index_size_mb'] / 1024:.2f} GiB | {r['build']['build_s']} s | {r['load_s']} s | "
                     f"{r['search_with_units']['p50_ms']}/{r['search_with_units']['p95_ms']} ms | "
-                    f"{r['rss_mb'] / 1024:.2f} GB ({r['anon_mb'] / 1024:.2f} + {r['file_mb'] / 1024:.2f}) / "
-                    f"{r['peak_rss_mb'] / 1024:.2f} GB |\n")
+                    f"{r['rss_mb'] / 1024:.2f} GiB ({r['anon_mb'] / 1024:.2f} + {r['file_mb'] / 1024:.2f}) / "
+                    f"{r['peak_rss_mb'] / 1024:.2f} GiB |\n")
     return out
 
 
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index")
     parser.add_argument("--corpus")
     parser.add_argument("--scale", default="10000,100000,1000000", help="comma-separated sizes, '' for none")
-    parser.add_argument("--searcher", default="1000000",
+    parser.add_argument("--searcher", default="10000,100000,1000000",
                         help="comma-separated sizes of complete indexes to load and query, '' for none")
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--quick", action="store_true", help="skip the cold build (minutes of embedding)")
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     if report["scale"]:
         from eval.scale import plot
 
-        plot(report["scale"], out_dir / "scale.png")
+        plot(report["scale"], out_dir / "scale.png", report["searcher"])
     (out_dir / "bench.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     table = markdown(report)
     (out_dir / "bench.md").write_text(table, encoding="utf-8")

@@ -119,7 +119,9 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
 
         nlist, nprobe = ivf_params(n)
         quantizer = faiss.IndexFlatIP(DIM)
-        inverted = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
+        # as index/store.py builds it: 8-bit codes
+        inverted = faiss.IndexIVFScalarQuantizer(quantizer, DIM, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                 faiss.METRIC_INNER_PRODUCT)
         inverted.train(vectors[np.random.default_rng(1).choice(n, size=min(n, 40 * nlist), replace=False)])
         inverted.add(vectors)
         inverted.nprobe = nprobe
@@ -161,7 +163,7 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
     return row
 
 
-def plot(rows: list[dict], path) -> None:
+def plot(rows: list[dict], path, searcher_rows: list[dict] = ()) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -175,8 +177,16 @@ def plot(rows: list[dict], path) -> None:
             left.plot(sizes, [r[key]["p50_ms"] for r in rows], marker="o", label=label)
     left.set(xscale="log", yscale="log", xlabel="passages", ylabel="p50 latency (ms)", title="Query latency")
     left.legend()
-    right.plot(sizes, [r["rss_mb"] / 1024 for r in rows], marker="o")
-    right.set(xscale="log", xlabel="passages", ylabel="resident memory (GB)", title="Memory (engine only)")
+    right.plot(sizes, [r["rss_mb"] / 1024 for r in rows], marker="o", label="engine (BM25 + vectors)")
+    if searcher_rows:
+        right.plot([r["passages"] for r in searcher_rows], [r["rss_mb"] / 1024 for r in searcher_rows], marker="s",
+                   linestyle="none", label="whole index loaded (Searcher)")
+        left.plot([r["passages"] for r in searcher_rows], [r["search_with_units"]["p50_ms"] for r in searcher_rows],
+                  marker="s", linestyle="none", label="Searcher hybrid + answer windows")
+        left.legend()
+    right.axhline(4.0 * 1e9 / 2**30, color="grey", linestyle=":", label="4 GB target")
+    right.set(xscale="log", xlabel="passages", ylabel="resident memory (GiB)", title="Memory")
+    right.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
