@@ -2,6 +2,7 @@
 
     docqa eval --questions FILE.jsonl [--modes bm25,dense,hybrid] [--k 10] [--out DIR] [--no-ask]
     docqa eval --compare A.json B.json
+    docqa eval --questions FILE.jsonl --tune fusion.rerank_weight=0,1,3,5 [--metric mrr@10] [--folds 5] [--repeats 3]
 
 The Markdown table goes to stdout, problems (with line numbers) and notes to stderr. The searcher
 and answerer are built by callables the main CLI passes in, so this module imports nothing heavy.
@@ -27,6 +28,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--out", metavar="DIR", help="write report.json, TREC runs/qrels, plot and failures here")
     parser.add_argument("--no-ask", action="store_true", help="evaluate retrieval only, not the answers")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report.json files")
+    parser.add_argument("--tune", metavar="SETTING=V1,V2,...",
+                        help="choose a setting by cross-validation, e.g. fusion.rerank_weight=0,1,3,5 "
+                             "(fields of FusionSettings, UnitSettings, AnswerSettings)")
+    parser.add_argument("--metric", default="mrr@10", help="what --tune maximises: mrr@10 (default), success@1, "
+                                                          "success@5, success@10 or answers")
+    parser.add_argument("--folds", type=int, default=5, help="folds for --tune (default 5)")
+    parser.add_argument("--repeats", type=int, default=3, help="shuffles of the folds for --tune (default 3)")
     return parser
 
 
@@ -51,6 +59,8 @@ def run_eval_command(
         _print_problems(args.questions, error.problems)
         raise
     _print_problems(args.questions, problems)
+    if args.tune:
+        return _run_tune(args, searcher, load_answerer, questions)
     modes = check_settings(args.modes, args.k, questions)  # fail before loading the answerer
     answerer = None if args.no_ask else load_answerer(searcher)
     result = run_evaluation(
@@ -63,6 +73,34 @@ def run_eval_command(
     if args.out:
         written = write_outputs(result.report, result.runs, result.failures, args.out)
         print(f"wrote {len(written)} files to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _run_tune(args, searcher, load_answerer, questions) -> int:
+    import json
+    from pathlib import Path
+
+    from eval.tune import METRICS, cross_validate, markdown, parse_grid, score_grid
+
+    grid = parse_grid(args.tune)
+    if args.metric not in METRICS:  # checked before minutes of scoring
+        raise EvalError(f"--metric {args.metric!r}: choose from {', '.join(METRICS)}")
+    check_settings("hybrid", args.k, questions)
+    answerer = load_answerer(searcher)
+    holder = {"fusion": searcher.fusion, "units": searcher.units.settings, "answer": answerer.settings}[grid.owner]
+    default = getattr(holder, grid.field)
+    per_value = score_grid(searcher, answerer, questions, grid, args.k)
+    cv = cross_validate(per_value, args.metric, args.folds, args.repeats)
+    print(markdown(grid, per_value, cv, default), end="")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        data = {"setting": grid.name, "default": default, **cv,
+                "full_set": [{"value": v, "score": s} for v, s in cv["full_set"].items()],
+                "chosen": [{"value": v, "folds": n} for v, n in cv["chosen"].items()],
+                "per_question": [{"value": v, "scores": scores} for v, scores in per_value.items()]}
+        (out / "tune.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"wrote {out / 'tune.json'}", file=sys.stderr)
     return 0
 
 
