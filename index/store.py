@@ -298,7 +298,7 @@ def write_build(index_dir: Path, manifest: dict, passages: list[Passage], docume
     _write_jsonl(build_dir / "documents.jsonl", document_rows)
     np.save(build_dir / "vectors.npy", vectors, allow_pickle=False)
     np.save(build_dir / "units.npy", units, allow_pickle=False)
-    np.save(build_dir / "unit_vectors.npy", unit_vectors, allow_pickle=False)
+    _save_half(build_dir / "unit_vectors.npy", unit_vectors)
     faiss.write_index(_dense_index(vectors), str(build_dir / "dense.faiss"))
     bm25.save(build_dir / "bm25")
     manifest = {**manifest, "passage_count": len(passages), "unit_count": len(units),
@@ -316,6 +316,17 @@ def write_build(index_dir: Path, manifest: dict, passages: list[Passage], docume
     os.rename(build_dir, final_dir)
     _switch_current(index_dir, final_dir)
     return final_dir, manifest
+
+
+def _save_half(path: Path, vectors: np.ndarray, block: int = 1 << 20) -> None:
+    """Answer units' vectors in float16: half the disk (they are 6-7 per passage), cosines within
+    about 1e-3 of float32, which changes no ranking or answer on dev. Written in blocks, so a
+    mapped input of gigabytes is never copied whole into memory."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=vectors.shape)
+    for start in range(0, len(vectors), block):
+        out[start:start + block] = vectors[start:start + block]
+    out.flush()
+    del out
 
 
 def passage_units(passages: list[Passage]) -> np.ndarray:

@@ -234,3 +234,13 @@ def test_a_load_that_overlaps_a_build_switch_reads_the_new_build(small_index, sm
     loaded = load_index(small_index)
     assert len(calls) == 2 and calls[0] != calls[1]
     assert loaded.build_dir == current_build(small_index) and not calls[0].exists()
+
+
+def test_unit_vectors_are_stored_in_half_precision_close_to_the_encoder(small_index):
+    from index.store import unit_texts
+
+    loaded = load_index(small_index)
+    assert np.load(loaded.build_dir / "unit_vectors.npy", mmap_mode="r").dtype == np.float16
+    expected = make_encoder("hash").encode_passages(unit_texts(loaded.passages, loaded.units))
+    stored = loaded.unit_vectors[np.arange(len(loaded.units))].astype(np.float32)
+    assert np.abs(stored - expected).max() < 2e-3
