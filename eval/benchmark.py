@@ -117,8 +117,7 @@ def measure_searcher_at(n: int, index: Path, tmp: str) -> dict:
             allow_pickle=False)
     built, build_wall = _child(["_searcher_build", str(n), str(index), str(out)])
     loaded, _ = _child(["_searcher_load", str(out)])
-    return {"passages": n, "build": {**built, "wall_s": round(build_wall, 1)}, **loaded,
-            "peak_rss_mb": loaded["peak_rss_mb"]}
+    return {"passages": n, "build": {**built, "wall_s": round(build_wall, 1)}, **loaded}
 
 
 # -- measurements in this process ------------------------------------------------------------------

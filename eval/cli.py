@@ -80,15 +80,13 @@ def _run_tune(args, searcher, load_answerer, questions) -> int:
     import json
     from pathlib import Path
 
-    from eval.tune import METRICS, cross_validate, markdown, parse_grid, score_grid
+    from eval.tune import check_metric, cross_validate, current_value, markdown, parse_grid, score_grid
 
     grid = parse_grid(args.tune)
-    if args.metric not in METRICS:  # checked before minutes of scoring
-        raise EvalError(f"--metric {args.metric!r}: choose from {', '.join(METRICS)}")
+    check_metric(args.metric)  # before minutes of scoring
     check_settings("hybrid", args.k, questions)
     answerer = load_answerer(searcher)
-    holder = {"fusion": searcher.fusion, "units": searcher.units.settings, "answer": answerer.settings}[grid.owner]
-    default = getattr(holder, grid.field)
+    default = current_value(searcher, answerer, grid)
     per_value = score_grid(searcher, answerer, questions, grid, args.k)
     cv = cross_validate(per_value, args.metric, args.folds, args.repeats)
     print(markdown(grid, per_value, cv, default), end="")

@@ -205,16 +205,13 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     from dataclasses import replace
     from pathlib import Path
 
+    from index.analyzer import Analyzer, AnalyzerSettings
     from index.bm25 import BM25Index
-    from index.store import build_lock, load_index, write_build
+    from index.store import build_lock, load_index, unit_texts as real_unit_texts, write_build
 
     real = load_index(Path(real_index))
-    analyzer_settings = real.manifest["settings"]["analyzer"]
-    from index.analyzer import Analyzer, AnalyzerSettings
-
-    analyzer = Analyzer(AnalyzerSettings(**{k: v for k, v in analyzer_settings.items()
-                                            if k in AnalyzerSettings.__dataclass_fields__}))
-    unit_texts = [" ".join(real.passages[i].text[a:b].split()) for i, a, b in real.units.tolist()]
+    analyzer = Analyzer(AnalyzerSettings.from_json(real.manifest["settings"]["analyzer"]))
+    unit_texts = real_unit_texts(real.passages, real.units)
     unit_tokens = [analyzer(t) for t in unit_texts]
     head_tokens = [analyzer(f"{p.title} {p.organisation} {p.year or ''} | {p.section}") for p in real.passages]
     units_of_doc: dict[str, list[int]] = {}
@@ -246,8 +243,7 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     bm25 = BM25Index.build(tokens)
     del tokens
     units = np.array(unit_rows, dtype=np.int32).reshape(-1, 3)
-    # on disk, filled in blocks: at a million passages the unit vectors are ten gigabytes, and the
-    # index maps them rather than holding them
+    # gathered into a file in blocks: at a million passages they are ten gigabytes in float32
     out_index = Path(out_index)
     out_index.mkdir(parents=True, exist_ok=True)
     sources_array = np.array(unit_sources, dtype=np.int64)
@@ -288,7 +284,7 @@ def measure_searcher(index, questions: list[str], query_vectors: np.ndarray) -> 
         t0 = time.perf_counter()
         searcher.search_with_units(q, query_vector=v)
         times.append(time.perf_counter() - t0)
-    return {"passages": len(searcher.passages), "units": int(len(searcher.units._units)),
+    return {"passages": len(searcher.passages), "units": searcher.manifest["unit_count"],
             "dense_index": searcher.manifest["dense_index"], "load_s": round(load_s, 1),
             "search_with_units": _percentiles(times), "rss_mb": round(rss_mb(), 0), **rss_parts_mb(),
             "rss_added_mb": round(loaded_rss - base, 0)}

@@ -54,7 +54,7 @@ def parse_grid(spec: str) -> Grid:
     if not sep or not dot or owner not in classes:
         raise EvalError(f"--tune {spec!r}: write SETTING=V1,V2,... with SETTING one of "
                         f"{', '.join(f'{o}.<field>' for o in classes)}")
-    fields = {f.name: f for f in dataclasses.fields(classes[owner])}
+    fields = [f.name for f in dataclasses.fields(classes[owner])]
     if field not in fields:
         raise EvalError(f"--tune {spec!r}: {owner} has no setting {field!r}; it has {', '.join(sorted(fields))}")
     default = getattr(classes[owner](), field)
@@ -73,12 +73,27 @@ def parse_grid(spec: str) -> Grid:
     return Grid(owner, field, tuple(dict.fromkeys(values)))
 
 
+def check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise EvalError(f"--metric {metric!r}: choose from {', '.join(METRICS)}")
+
+
+def settings_holder(searcher, answerer, owner: str) -> tuple[object, str]:
+    """(object, attribute) that holds the settings named `owner` ("fusion", "units", "answer")."""
+    return {"fusion": (searcher, "fusion"), "units": (searcher.units, "settings"),
+            "answer": (answerer, "settings")}[owner]
+
+
+def current_value(searcher, answerer, grid: Grid):
+    holder, attr = settings_holder(searcher, answerer, grid.owner)
+    return getattr(getattr(holder, attr), grid.field)
+
+
 @contextmanager
 def applied(searcher, answerer, owner: str, field: str, value):
     """The searcher and answerer with one setting changed, restored afterwards (tuning runs alone:
     the searcher is otherwise never changed after loading)."""
-    targets = {"fusion": (searcher, "fusion"), "units": (searcher.units, "settings"), "answer": (answerer, "settings")}
-    holder, attr = targets[owner]
+    holder, attr = settings_holder(searcher, answerer, owner)
     before = getattr(holder, attr)
     setattr(holder, attr, dataclasses.replace(before, **{field: value}))
     try:
@@ -109,8 +124,7 @@ def cross_validate(per_value: dict, metric: str, folds: int = 5, repeats: int = 
     Returns the full-set mean per value, the held-out mean of the choosing procedure (over all
     folds of all repeats, each held-out question counted once per repeat) and how often each value
     was chosen. Ties go to the value listed first."""
-    if metric not in METRICS:
-        raise EvalError(f"--metric {metric!r}: choose from {', '.join(METRICS)}")
+    check_metric(metric)
     values = list(per_value)
     qids = sorted(q for q, scores in per_value[values[0]].items() if metric in scores)
     if folds < 2 or folds > len(qids):
@@ -127,7 +141,8 @@ def cross_validate(per_value: dict, metric: str, folds: int = 5, repeats: int = 
         random.Random(seed + r).shuffle(order)
         for f in range(folds):
             test = order[f::folds]
-            train = [q for q in order if q not in set(test)]
+            held = set(test)
+            train = [q for q in order if q not in held]
             best = max(values, key=lambda v: (mean(v, train), -values.index(v)))
             chosen[best] += 1
             held_out.extend(per_value[best][q][metric] for q in test)

@@ -48,6 +48,11 @@ class AnalyzerSettings:
         if self.language != "dutch":
             raise ValueError(f"language={self.language!r}: only 'dutch' is supported")
 
+    @classmethod
+    def from_json(cls, data: dict) -> "AnalyzerSettings":
+        """The settings `to_json` wrote (into an index manifest); derived entries are left out."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["stopword_list_sha1"] = hashlib.sha1(

@@ -26,12 +26,9 @@ class EmbeddingCache:
     def __init__(self, folder: Path, encoder_id: str, dim: int):
         self.folder = Path(folder) / re.sub(r"[^A-Za-z0-9._-]+", "_", encoder_id)
         self.dim = dim
-        self._rows: dict[str, int] = {}
-        self._vectors = np.zeros((0, dim), dtype=np.float32)
         self._unsaved: set[str] = set()
-        hashes, vectors = self._read()
-        self._rows = {h: i for i, h in enumerate(hashes)}
-        self._vectors = vectors
+        hashes, self._vectors = self._read()
+        self._rows: dict[str, int] = {h: i for i, h in enumerate(hashes)}
 
     def _read(self) -> tuple[list[str], np.ndarray]:
         """What is on disk; empty when there is nothing usable (a damaged cache only costs time)."""

@@ -91,9 +91,7 @@ class Searcher:
         self.passages: list[Passage] = loaded.passages
         self.documents: dict[str, DocumentMeta] = loaded.documents
         self.fusion = fusion
-        self.analyzer = Analyzer(AnalyzerSettings(**{
-            k: v for k, v in loaded.manifest["settings"]["analyzer"].items()
-            if k in AnalyzerSettings.__dataclass_fields__}))
+        self.analyzer = Analyzer(AnalyzerSettings.from_json(loaded.manifest["settings"]["analyzer"]))
         self._encoder = encoder
         self.units = UnitScorer(loaded, self.analyzer)
         self._row_of = {p.chunk_id: i for i, p in enumerate(self.passages)}

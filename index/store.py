@@ -299,10 +299,11 @@ def write_build(index_dir: Path, manifest: dict, passages: list[Passage], docume
     np.save(build_dir / "vectors.npy", vectors, allow_pickle=False)
     np.save(build_dir / "units.npy", units, allow_pickle=False)
     _save_half(build_dir / "unit_vectors.npy", unit_vectors)
-    faiss.write_index(_dense_index(vectors), str(build_dir / "dense.faiss"))
+    dense = _dense_index(vectors)
+    faiss.write_index(dense, str(build_dir / "dense.faiss"))
     bm25.save(build_dir / "bm25")
     manifest = {**manifest, "passage_count": len(passages), "unit_count": len(units),
-                "dense_index": "ivf-sq8" if len(passages) > EXACT_SEARCH_MAX else "flat"}
+                "dense_index": "ivf-sq8" if isinstance(dense, faiss.IndexIVF) else "flat"}
     manifest["files"] = {str(f.relative_to(build_dir)): _sha256(f)
                          for f in sorted(build_dir.rglob("*")) if f.is_file()}
     manifest["fingerprint"] = hashlib.sha256(
