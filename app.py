@@ -201,7 +201,7 @@ def render_passages(T: dict, searcher, answer, n: int, show_scores: bool) -> Non
 
 def render_card(T: dict, searcher, hit, citation, question: str, show_scores: bool, key: str) -> None:
     p = hit.passage
-    spans = term_spans(p.text, question, searcher.analyzer)
+    spans = term_spans(p.text, question, searcher.analyzer, searcher.bm25.vocab)
     with st.container(border=True):
         title, *rest = passage_meta(p)
         marker = f"<b>&#91;{citation.n}&#93;</b> " if citation else ""

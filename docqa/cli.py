@@ -145,16 +145,16 @@ def cmd_search(args) -> int:
     if not hits:
         print("geen passages gevonden")
     for hit in hits:
-        print(format_hit(hit, query, searcher.analyzer))
+        print(format_hit(hit, query, searcher.analyzer, searcher.bm25.vocab))
     return 0
 
 
-def format_hit(hit, query: str, analyzer) -> str:
+def format_hit(hit, query: str, analyzer, known=frozenset()) -> str:
     from docqa.highlight import mark, term_spans
 
     p = hit.passage
     bold, reset = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("[", "]")
-    text = mark(" ".join(p.text.split()), term_spans(" ".join(p.text.split()), query, analyzer), bold, reset)
+    text = mark(" ".join(p.text.split()), term_spans(" ".join(p.text.split()), query, analyzer, known), bold, reset)
     where = " · ".join(x for x in [p.title, p.organisation, str(p.year or ""), p.section, p.location] if x)
     sides = (f"bm25 #{hit.bm25_rank or '-'}  dense #{hit.dense_rank or '-'}  score {hit.score:.4f}")
     return f"{hit.rank}. {where}\n   [{p.doc_id}] {sides}\n   {text}\n"

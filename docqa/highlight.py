@@ -6,14 +6,20 @@ import re
 _WORD_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 
 
-def term_spans(text: str, query: str, analyzer) -> list[tuple[int, int]]:
+def term_spans(text: str, query: str, analyzer, known=frozenset()) -> list[tuple[int, int]]:
+    """Spans of the words of `text` that the query matched. With `known`, the index's vocabulary,
+    a word also counts when it shares a part with a compound of the query that the index does not
+    know, as search matched it ("ziekteverzuim" for "verzuimcijfer")."""
     wanted = set(analyzer(query))
-    if not wanted:
+    wanted_parts = set(analyzer.unknown_compound_parts(query, known)) if known else set()
+    if not wanted and not wanted_parts:
         return []
     spans = []
     for m in _WORD_RE.finditer(text):
         stems = analyzer(m.group(0))
-        if stems and stems[0] in wanted:
+        if not stems:
+            continue
+        if stems[0] in wanted or (wanted_parts and not wanted_parts.isdisjoint(analyzer.with_parts(m.group(0)))):
             spans.append((m.start(), m.end()))
     return spans
 

@@ -213,7 +213,10 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     analyzer = Analyzer(AnalyzerSettings.from_json(real.manifest["settings"]["analyzer"]))
     unit_texts = real_unit_texts(real.passages, real.units)
     unit_tokens = [analyzer(t) for t in unit_texts]
-    head_tokens = [analyzer(f"{p.title} {p.organisation} {p.year or ''} | {p.section}") for p in real.passages]
+    unit_compound_tokens = [analyzer.with_parts(t) for t in unit_texts]
+    heads = [f"{p.title} {p.organisation} {p.year or ''} | {p.section}" for p in real.passages]
+    head_tokens = [analyzer(h) for h in heads]
+    head_compound_tokens = [analyzer.with_parts(h) for h in heads]
     units_of_doc: dict[str, list[int]] = {}
     for row, (i, _, _) in enumerate(real.units.tolist()):
         units_of_doc.setdefault(real.passages[i].doc_id, []).append(row)
@@ -221,12 +224,13 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     real_unit_vectors = real.unit_vectors.read_all().astype(np.float32, copy=False)
 
-    passages, tokens, unit_rows, unit_sources = [], [], [], []
+    passages, tokens, compound_tokens, unit_rows, unit_sources = [], [], [], [], []
     sources = rng.integers(0, len(real.passages), size=n)
     for i, src in enumerate(sources.tolist()):
         base = real.passages[src]
         pool = units_of_doc[base.doc_id]
         parts, toks, offset = [], list(head_tokens[src]), 0
+        compound_toks = list(head_compound_tokens[src])
         for u in rng.choice(pool, size=units_per_passage[src]).tolist():
             text = unit_texts[u]
             if parts:
@@ -235,13 +239,17 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
             unit_sources.append(u)
             parts.append(text)
             toks.extend(unit_tokens[u])
+            compound_toks.extend(unit_compound_tokens[u])
             offset += len(text)
         text = " ".join(parts)
         passages.append(replace(base, chunk_id=f"{base.doc_id}:s{i:09d}", text=text,
                                 char_start=base.char_start, char_end=base.char_start + len(text)))
         tokens.append(toks)
+        compound_tokens.append(compound_toks)
     bm25 = BM25Index.build(tokens)
     del tokens
+    compound_bm25 = BM25Index.build(compound_tokens)
+    del compound_tokens
     units = np.array(unit_rows, dtype=np.int32).reshape(-1, 3)
     # gathered into a file in blocks: at a million passages they are ten gigabytes in float32
     out_index = Path(out_index)
@@ -258,7 +266,7 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
                 if k not in ("files", "fingerprint", "passage_count", "unit_count", "dense_index")}
     manifest["synthetic"] = {"from": str(real.build_dir), "passages": n, "seed": seed}
     with build_lock(out_index):
-        write_build(out_index, manifest, passages, documents, vectors, units, unit_vectors, bm25)
+        write_build(out_index, manifest, passages, documents, vectors, units, unit_vectors, bm25, compound_bm25)
     del unit_vectors
     (out_index.parent / "unit_vectors.tmp.npy").unlink()
     return {"passages": n, "units": int(len(units))}

@@ -162,12 +162,14 @@ class BM25Index:
         """BM25 score of every passage, float64 of shape (N,); equals rank-bm25's get_scores."""
         return self._accumulate(self._query_terms(query_tokens), self._n_docs)
 
-    def top_k(self, query_tokens: list[str], k: int,
-              allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def top_k(self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None,
+              also: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
         """The k best passages as (indices int64, scores float64), best first.
 
         Only passages with score > 0 are hits; ties are broken by lower passage index. `allowed`
         is an optional boolean mask of length N; passages where it is False are never returned.
+        `also` holds (index, tokens, weight) triples: BM25 indexes of the same passages (another
+        field of them) whose weighted scores for their tokens are added.
         """
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(f"k must be an int, got {k!r}")
@@ -179,12 +181,23 @@ class BM25Index:
                 raise ValueError(f"allowed must be a boolean mask of shape ({self._n_docs},), "
                                  f"got dtype {allowed.dtype} shape {allowed.shape}")
         terms = self._query_terms(query_tokens)
-        if k == 0 or not terms:
+        others = []
+        for other, tokens, weight in also:
+            if len(other) != self._n_docs:
+                raise ValueError(f"also: an index of {len(other)} passages, not {self._n_docs}")
+            if weight < 0:
+                raise ValueError(f"also: weight {weight} must be >= 0")
+            other_terms = other._query_terms(tokens)
+            if other_terms and weight > 0:
+                others.append((other, other_terms, weight))
+        if k == 0 or not (terms or others):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
 
         # The accumulator is padded to whole blocks (padding stays 0, so it is never a hit).
         n_blocks = -(-self._n_docs // _BLOCK)
         acc = self._accumulate(terms, n_blocks * _BLOCK)
+        for other, other_terms, weight in others:
+            acc += weight * other._accumulate(other_terms, n_blocks * _BLOCK)
         if allowed is not None:
             view = acc[: self._n_docs]
             np.multiply(view, allowed, out=view)  # disallowed -> 0, i.e. not a hit

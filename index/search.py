@@ -29,6 +29,10 @@ class FusionSettings:
     # (index/units.py): score = fused score + rerank_weight * best unit score.
     rerank_depth: int = 20
     rerank_weight: float = 3.0
+    # A question word the documents never write ("verzuimcijfer") is looked up by its parts in the
+    # BM25 of the passages with compounds split ("ziekte|verzuim"), with this weight against the
+    # whole-word BM25 (index/analyzer.py).
+    compound_weight: float = 1.5
 
     def __post_init__(self):
         if self.method not in ("rrf", "convex"):
@@ -39,6 +43,8 @@ class FusionSettings:
             raise ValueError(f"rrf_k={self.rrf_k}: must be >= 1")
         if self.rerank_depth < 0 or self.rerank_weight < 0:
             raise ValueError(f"rerank_depth={self.rerank_depth}, rerank_weight={self.rerank_weight}: must be >= 0")
+        if self.compound_weight < 0:
+            raise ValueError(f"compound_weight={self.compound_weight}: must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,10 @@ class Searcher:
 
     # -- ranking ---------------------------------------------------------------------------
     def bm25_ranking(self, query: str, n: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        return self._idx.bm25.top_k(self.analyzer(query), n, allowed=mask)
+        bm25 = self._idx.bm25
+        parts = self.analyzer.unknown_compound_parts(query, bm25.vocab) if self.fusion.compound_weight else []
+        also = ((self._idx.compound_bm25, parts, self.fusion.compound_weight),) if parts else ()
+        return bm25.top_k(self.analyzer(query), n, allowed=mask, also=also)
 
     def dense_ranking(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None
                       ) -> tuple[np.ndarray, np.ndarray]:

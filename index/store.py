@@ -4,7 +4,9 @@ Layout of an index folder (all plain files):
 
     <index>/CURRENT            symlink to the build in use; swapped atomically with os.replace
     <index>/builds/<build>/    manifest.json, passages.jsonl, documents.jsonl, vectors.npy,
-                               dense.faiss, bm25/ (sparse BM25 matrix)
+                               dense.faiss, bm25/ (sparse BM25 matrix), bm25-compounds/ (the
+                               same with compounds split, for question words the corpus lacks),
+                               units.npy, unit_vectors.npy (answer units)
     <cache>/                   vectors by passage-text hash, per encoder (default var/embedding-cache)
     <index>/.lock              held while a build runs: a second build refuses instead of mixing
 
@@ -38,7 +40,7 @@ from ingest.records import DocumentMeta, IngestReport, Passage, text_hash
 from index.analyzer import Analyzer, AnalyzerSettings
 from index.rowfile import RowFile
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bm25-compounds/
 CURRENT = "CURRENT"
 MANIFEST_CHECKSUM = "manifest.sha256"
 # Exact FAISS search up to this many passages (about 17 ms a query at 100k on 2 cores, 150 ms at
@@ -251,6 +253,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         analyzer = Analyzer(settings.analyzer)
         texts = [indexed_text(p, settings) for p in passages]
         bm25 = BM25Index.build([analyzer(t) for t in texts])
+        compound_bm25 = BM25Index.build([analyzer.with_parts(t) for t in texts])
         timings["bm25"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -278,13 +281,13 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
         }
         final_dir, manifest = write_build(index_dir, manifest, passages, (_document_row(d) for d in documents),
-                                          vectors, units, unit_vectors, bm25)
+                                          vectors, units, unit_vectors, bm25, compound_bm25)
         timings["write"] = time.perf_counter() - t0
         return BuildResult(final_dir, manifest, report, embedded, timings)
 
 
 def write_build(index_dir: Path, manifest: dict, passages: list[Passage], document_rows, vectors: np.ndarray,
-                units: np.ndarray, unit_vectors: np.ndarray, bm25) -> tuple[Path, dict]:
+                units: np.ndarray, unit_vectors: np.ndarray, bm25, compound_bm25) -> tuple[Path, dict]:
     """Write one build folder next to CURRENT and switch CURRENT to it; the caller holds the build
     lock. `manifest` gets the counts, the dense index kind and every file's checksum added."""
     import faiss
@@ -302,6 +305,7 @@ def write_build(index_dir: Path, manifest: dict, passages: list[Passage], docume
     dense = _dense_index(vectors)
     faiss.write_index(dense, str(build_dir / "dense.faiss"))
     bm25.save(build_dir / "bm25")
+    compound_bm25.save(build_dir / "bm25-compounds")
     manifest = {**manifest, "passage_count": len(passages), "unit_count": len(units),
                 "dense_index": "ivf-sq8" if isinstance(dense, faiss.IndexIVF) else "flat"}
     manifest["files"] = {str(f.relative_to(build_dir)): _sha256(f)
@@ -443,6 +447,7 @@ class LoadedIndex:
     unit_vectors: RowFile  # read by rows on demand (index/rowfile.py)
     dense: object  # faiss index
     bm25: object  # BM25Index
+    compound_bm25: object  # BM25Index of the passages with compounds split into their parts too
 
 
 def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
@@ -518,10 +523,12 @@ def _load_build(index_dir: Path, verify: bool) -> LoadedIndex:
         unit_vectors = RowFile(build / "unit_vectors.npy")
         dense = faiss.read_index(str(build / "dense.faiss"))
         bm25 = BM25Index.load(build / "bm25")
+        compound_bm25 = BM25Index.load(build / "bm25-compounds")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexDamagedError(f"{build}: damaged index ({exc}); {rebuild_hint(index_dir)}") from None
     counts = {"manifest": manifest.get("passage_count"), "passages.jsonl": len(passages),
-              "vectors.npy": len(vectors), "dense.faiss": dense.ntotal, "bm25": len(bm25)}
+              "vectors.npy": len(vectors), "dense.faiss": dense.ntotal, "bm25": len(bm25),
+              "bm25-compounds": len(compound_bm25)}
     if len(set(counts.values())) != 1:
         raise IndexDamagedError(f"{build}: index files disagree on the passage count {counts}; "
                                 f"{rebuild_hint(index_dir)}")
@@ -531,7 +538,8 @@ def _load_build(index_dir: Path, verify: bool) -> LoadedIndex:
     if units.ndim != 2 or len(units) != len(unit_vectors) or (len(units) and units[:, 0].max() >= len(passages)):
         raise IndexDamagedError(f"{build / 'units.npy'}: does not match unit_vectors.npy or the passages; "
                                 f"{rebuild_hint(index_dir)}")
-    return LoadedIndex(build, manifest, passages, documents, texts, vectors, units, unit_vectors, dense, bm25)
+    return LoadedIndex(build, manifest, passages, documents, texts, vectors, units, unit_vectors, dense, bm25,
+                       compound_bm25)
 
 
 # Fields repeated on every passage of a document: one shared string each instead of one per

@@ -80,6 +80,19 @@ def write_small_corpus(folder: Path) -> Path:
     return folder
 
 
+def build_small_hash_index(root: Path, filler: str = "Dit stuk gaat over {topic}. ") -> Path:
+    """The small corpus plus four one-line documents, indexed with the hash encoder. The fillers
+    give BM25 enough documents for a word of one document to have a positive idf."""
+    from index.encoders import make_encoder
+    from index.store import build_index
+
+    corpus = write_small_corpus(root / "corpus")
+    for i, topic in enumerate(["archief", "huisvesting", "reizen", "verlof"]):
+        (corpus / f"extra-{i}.txt").write_text(filler.format(topic=topic), encoding="utf-8")
+    build_index(corpus, root / "index", make_encoder("hash"), cache_dir=root / "cache")
+    return root / "index"
+
+
 @pytest.fixture()
 def small_corpus(tmp_path) -> Path:
     return write_small_corpus(tmp_path / "corpus")

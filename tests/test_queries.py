@@ -8,21 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import write_small_corpus
+from conftest import build_small_hash_index
 from docqa.answer import Answerer
-from index.encoders import make_encoder
 from index.search import MAX_QUERY_CHARS, QueryError, Searcher, prepare_query
-from index.store import build_index
 
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
     root = tmp_path_factory.mktemp("queries")
-    corpus = write_small_corpus(root / "corpus")
-    for i, topic in enumerate(["archief", "huisvesting", "reizen", "verlof"]):
-        (corpus / f"extra-{i}.txt").write_text(f"Dit stuk gaat over {topic} en <b>opmaak</b>. ", encoding="utf-8")
-    build_index(corpus, root / "index", make_encoder("hash"), cache_dir=root / "cache")
-    return Searcher.load(root / "index")
+    return Searcher.load(build_small_hash_index(root, filler="Dit stuk gaat over {topic} en <b>opmaak</b>. "))
 
 
 def check_hits(searcher, hits, k):
