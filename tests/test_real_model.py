@@ -113,13 +113,23 @@ def dev_report(real_searcher, real_answerer):
 
 def test_dev_retrieval_quality_holds(dev_report):
     hybrid = dev_report["retrieval"]["hybrid"]["overall"]
-    # issue 2's bar, with the measured values in eval/RESULTS.md well above it
-    assert hybrid["success@5"] >= 0.90
-    assert hybrid["mrr@10"] >= 0.78
+    # issue 6's targets; the measured values are in eval/RESULTS.md
+    assert hybrid["success@1"] >= 0.80
+    assert hybrid["success@5"] >= 0.95
+    assert hybrid["success@10"] >= 0.98
+    assert hybrid["mrr@10"] >= 0.87
 
 
 def test_dev_answer_quality_holds(dev_report):
     answers = dev_report["answers"]
-    assert answers["accuracy"] >= 0.70
-    assert answers["abstention_unanswerable"] >= 5 / 8
+    assert answers["accuracy"] >= 0.75
+    assert answers["abstention_unanswerable"] >= 6 / 8
     assert answers["wrong_abstention"] <= 0.05
+
+
+def test_a_compound_the_corpus_never_writes_is_found_through_its_parts(real_searcher):
+    # the documents speak of "medewerkersbijeenkomsten", never of a "personeelsbijeenkomst"
+    question = "personeelsbijeenkomst"
+    assert real_searcher.analyzer(question)[0] not in real_searcher.bm25.vocab
+    hits = real_searcher.search(question, k=5, mode="bm25")
+    assert any("medewerkersbijeenkomsten" in h.passage.text.lower() for h in hits)
