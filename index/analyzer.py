@@ -51,6 +51,7 @@ NOT_A_PART = frozenset("""
 ten ter des den per ing ingen age heden heid lijk lijke ling lingen isch ische tie ties ers aar
 aars ster iek ist ief eur ent ant aal baar
 """.split())
+MAX_COMPOUND_CHARS = 60  # longer "words" are pasted text or noise, not compounds
 SHORT_PART_EXTRA_ZIPF = 1.5  # "dag" 6.0, "wet" 5.2, "lid" 5.2 stay parts; "sen" 3.6 does not
 # Dutch linking elements between the parts of a compound: "personeel-s-verzuim", "pann-en-koek"
 LINKERS = ("s", "en", "e", "")
@@ -181,37 +182,40 @@ class Analyzer:
         """The parts of a compound ("verzuimcijfer" -> ("verzuim", "cijfer")), () for any other word.
         `word` is a token as `tokens` gives it: lower case, accents folded."""
         s = self.settings
-        if not s.compounds or len(word) < s.compound_min_chars or not word.isalpha():
+        if not s.compounds or not s.compound_min_chars <= len(word) <= MAX_COMPOUND_CHARS or not word.isalpha():
             return ()
         return self._split(word)
 
     def _split_word(self, word: str) -> tuple[str, ...]:
-        # the segmentation whose parts have the highest mean Zipf frequency (the geometric mean
-        # of their frequencies), if that beats the whole word's own
-        best, best_zipf = (), zipf_frequency(word)
-        for parts in self._segmentations(word, first=True):
-            if len(parts) > 1:
-                mean = sum(zipf_frequency(p) for p in parts) / len(parts)
-                if mean > best_zipf:
-                    best, best_zipf = parts, mean
-        return best
+        """The segmentation into lexicon words whose parts have the highest mean Zipf frequency
+        (the geometric mean of their frequencies), if that beats the whole word's own. Each part
+        but the last may be followed by a linker and needs one letter more than the minimum:
+        "ver|slag" and "ont|slag" are prefixes, not compounds.
 
-    def _segmentations(self, rest: str, first: bool):
-        """Every way to cut `rest` into lexicon words, each but the last followed by an optional
-        linker. A part before the last needs one letter more than the minimum: "ver|slag" and
-        "ont|slag" are prefixes, not compounds."""
+        By dynamic programming over (position, number of parts), keeping the highest Zipf sum:
+        listing every segmentation grows exponentially with the length ("jaarjaarjaar...")."""
         s = self.settings
-        if self._is_part(rest, s.compound_min_part) and not first:
-            yield (rest,)
-        for i in range(s.compound_min_part + 1, len(rest) - s.compound_min_part + 1):
-            head_with_linker = rest[:i]
-            for linker in LINKERS:
-                if not head_with_linker.endswith(linker):
-                    continue
-                head = head_with_linker[:len(head_with_linker) - len(linker)]
-                if self._is_part(head, s.compound_min_part + 1):
-                    for tail in self._segmentations(rest[i:], first=False):
-                        yield (head,) + tail
+        n = len(word)
+        # best[i][k]: (Zipf sum, parts) of the best cut of word[i:] into k parts, for i > 0
+        best: list[dict[int, tuple[float, tuple[str, ...]]]] = [{} for _ in range(n + 1)]
+        for i in range(n - s.compound_min_part, -1, -1):
+            cuts = best[i]
+            if i > 0 and self._is_part(word[i:], s.compound_min_part):
+                cuts[1] = (zipf_frequency(word[i:]), (word[i:],))
+            for j in range(i + s.compound_min_part + 1, n - s.compound_min_part + 1):
+                for linker in LINKERS:
+                    head = word[i:j - len(linker)]
+                    if not word.startswith(linker, j - len(linker)) or not self._is_part(head, s.compound_min_part + 1):
+                        continue
+                    for k, (total, parts) in best[j].items():
+                        candidate = (total + zipf_frequency(head), (head,) + parts)
+                        if k + 1 not in cuts or candidate[0] > cuts[k + 1][0]:
+                            cuts[k + 1] = candidate
+        chosen, chosen_zipf = (), zipf_frequency(word)
+        for k, (total, parts) in sorted(best[0].items()):
+            if total / k > chosen_zipf:
+                chosen, chosen_zipf = parts, total / k
+        return chosen
 
     def _is_part(self, word: str, min_len: int) -> bool:
         if len(word) < min_len or word in self._not_a_part:

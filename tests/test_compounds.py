@@ -102,3 +102,9 @@ def test_the_matched_part_is_highlighted(index_dir):
     assert [text[a:b] for a, b in spans] == ["ziekteverzuim"]
     # without the vocabulary only whole words match, as before
     assert term_spans(text, "verzuimcijfer", searcher.analyzer) == []
+
+
+def test_long_words_are_split_in_polynomial_time_and_very_long_ones_not_at_all(analyzer):
+    # 15 parts: listing every cut would visit 2**14 segmentations, 60 parts 2**59
+    assert analyzer.compound_parts("jaar" * 15) == ("jaar",) * 15
+    assert analyzer.compound_parts("jaar" * 16) == ()  # over MAX_COMPOUND_CHARS: pasted text, not a word
