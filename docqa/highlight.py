@@ -16,10 +16,9 @@ def term_spans(text: str, query: str, analyzer, known=frozenset()) -> list[tuple
         return []
     spans = []
     for m in _WORD_RE.finditer(text):
-        stems = analyzer(m.group(0))
-        if not stems:
-            continue
-        if stems[0] in wanted or (wanted_parts and not wanted_parts.isdisjoint(analyzer.with_parts(m.group(0)))):
+        # the word's term first, then (only when the query has unknown compounds) its parts' terms
+        terms = analyzer.with_parts(m.group(0)) if wanted_parts else analyzer(m.group(0))
+        if terms and (terms[0] in wanted or not wanted_parts.isdisjoint(terms)):
             spans.append((m.start(), m.end()))
     return spans
 

@@ -207,14 +207,17 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
 
     from index.analyzer import Analyzer, AnalyzerSettings
     from index.bm25 import BM25Index
-    from index.store import build_lock, load_index, unit_texts as real_unit_texts, write_build
+    from index.store import IndexSettings, build_lock, indexed_head, load_index, write_build
+    from index.store import unit_texts as real_unit_texts
 
     real = load_index(Path(real_index))
     analyzer = Analyzer(AnalyzerSettings.from_json(real.manifest["settings"]["analyzer"]))
     unit_texts = real_unit_texts(real.passages, real.units)
     unit_tokens = [analyzer(t) for t in unit_texts]
     unit_compound_tokens = [analyzer.with_parts(t) for t in unit_texts]
-    heads = [f"{p.title} {p.organisation} {p.year or ''} | {p.section}" for p in real.passages]
+    built_with = real.manifest["settings"]
+    index_settings = IndexSettings(with_title=built_with["with_title"], with_section=built_with["with_section"])
+    heads = [indexed_head(p, index_settings) for p in real.passages]
     head_tokens = [analyzer(h) for h in heads]
     head_compound_tokens = [analyzer.with_parts(h) for h in heads]
     units_of_doc: dict[str, list[int]] = {}

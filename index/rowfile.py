@@ -48,12 +48,8 @@ class RowFile:
         if rows.min() < 0 or rows.max() >= self.shape[0]:
             raise IndexError(f"row out of range 0..{self.shape[0] - 1}")
         # one read per run of consecutive rows (a passage's units are consecutive: one read)
-        if int(rows[-1]) - int(rows[0]) == len(rows) - 1 and (len(rows) == 1 or bool((np.diff(rows) == 1).all())):
-            runs = [(0, len(rows))]
-        else:
-            breaks = (np.flatnonzero(np.diff(rows) != 1) + 1).tolist()
-            runs = list(zip([0, *breaks], [*breaks, len(rows)]))
-        for start, end in runs:
+        breaks = (np.flatnonzero(np.diff(rows) != 1) + 1).tolist()
+        for start, end in zip([0, *breaks], [*breaks, len(rows)]):
             first, count = int(rows[start]), int(end - start)
             data = self._pread_exact(count * self._row_bytes, self._offset + first * self._row_bytes)
             out[start:end] = np.frombuffer(data, dtype=self.dtype).reshape(count, self.shape[1])

@@ -94,13 +94,19 @@ class IndexSettings:
                 "chunk": asdict(self.chunk), "analyzer": self.analyzer.to_json()}
 
 
-def indexed_text(p: Passage, settings: IndexSettings) -> str:
+def indexed_head(p: Passage, settings: IndexSettings) -> str:
+    """What precedes the passage in its indexed text: title, organisation, year, section path."""
     head = []
     if settings.with_title:
         head.append(f"{p.title} {p.organisation} {p.year or ''}".strip())
     if settings.with_section and p.section:
         head.append(p.section)
-    return " | ".join(head + [p.text]) if head else p.text
+    return " | ".join(head)
+
+
+def indexed_text(p: Passage, settings: IndexSettings) -> str:
+    head = indexed_head(p, settings)
+    return f"{head} | {p.text}" if head else p.text
 
 
 def rebuild_hint(index_dir: Path) -> str:

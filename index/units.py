@@ -80,10 +80,13 @@ _DEFINITION_QUESTION_RES = [re.compile(p, re.I) for p in (
     r"^\s*what (?:is|are|does)(?: meant by)?\s+(?:(?:the|an?)\s+)?(?P<subject>.+?)(?:\s+mean)?\s*\??\s*$",
 )]
 # where the subject ends: "PI-dagen | bij BKWI", "federatief datastelsel | (FDS)"
-_SUBJECT_END_RE = re.compile(r"\s+(?:bij|in|volgens|binnen|voor|onder|at|in|for)\s|\s*[(,]", re.I)
+_SUBJECT_END_RE = re.compile(r"\s+(?:bij|in|volgens|binnen|voor|onder|at|for)\s|\s*[(,]", re.I)
 # what follows a defined term, or begins the sentence after it
 _DEFINES_AFTER_RE = re.compile(r"[\s'‘’\"“”)]*(?::|–|—|\(|=|\b(?:is|zijn|betekent|houdt|omvat|staat voor|wil zeggen|"
                                r"refers to|means)\b)", re.I)
+# an acronym beside its expansion: "... (GGk)", "GGk (...)", "GGk staat voor ..."
+_OPENS_BRACKET_RE = re.compile(r"\(\s*$")
+_EXPANSION_AFTER_RE = re.compile(r"\s*\(\s*\w|\W*(?:staat voor|stands for)\b", re.I)
 _DEFINES_NEXT_RE = re.compile(r"\s*(?:dat|dit|deze|die|hiermee|daarmee|hieronder|daaronder|daarbij)\s+"
                               r"(?:zijn|is|wordt|worden|betekent|houdt|gaat)\b", re.I)
 
@@ -113,8 +116,7 @@ def defines(window: str, before: str, subject: DefinedSubject) -> bool:
     named in the unit before a window that opens with "Dat zijn ..."."""
     for m in subject.pattern.finditer(window):
         if subject.acronym:
-            if (re.search(r"\(\s*$", window[:m.start()]) or re.match(r"\s*\(\s*\w", window[m.end():])
-                    or re.match(r"\W*(?:staat voor|stands for)\b", window[m.end():], re.I)):
+            if _OPENS_BRACKET_RE.search(window, 0, m.start()) or _EXPANSION_AFTER_RE.match(window, m.end()):
                 return True
         elif _DEFINES_AFTER_RE.match(window, m.end()):
             return True
