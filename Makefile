@@ -9,7 +9,7 @@ PORT   ?= 8501
 export DOCQA_CORPUS := $(abspath $(CORPUS))
 export DOCQA_INDEX  := $(abspath $(INDEX))
 
-.PHONY: setup index run test eval bench browser clean
+.PHONY: setup index run test test-fast eval bench browser clean
 
 # Virtual environment with pinned dependencies. torch comes first and exactly pinned: the CPU
 # build lies on this machine's disk, and anything that pulls "torch" unpinned would fetch a
@@ -36,12 +36,16 @@ browser: setup
 test: setup browser
 	DOCQA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
+# The edit loop: everything that needs neither the real model nor the real index (under 2 minutes).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
 eval: index
 	$(BIN)/docqa eval --questions $(QUESTIONS) --out eval/out
-	$(BIN)/python -m eval.results eval/out/report.json eval/RESULTS.md
+	$(BIN)/python -m docqa.eval.results eval/out/report.json eval/RESULTS.md
 
 bench: index
-	$(BIN)/python -m eval.benchmark --out bench/out
+	$(BIN)/python -m docqa.eval.benchmark --out bench/out
 
 clean:
 	rm -rf var eval/out bench/out

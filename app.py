@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import types
 from pathlib import Path
 
 import streamlit as st
@@ -21,9 +20,9 @@ from docqa import config
 from docqa.app_support import (TEXTS, block, build_command, document_rows, escape, export_csv,
                                export_json, highlight_html, answer_html, is_pdf_passage, md_escape,
                                not_found_text, passage_meta, reference_for, safe_corpus_file)
-from docqa.highlight import term_spans
-from index.search import MODES, QueryError, prepare_query
-from index.store import IndexMissingError, IndexProblem, current_build
+from docqa.errors import DocqaError, QueryError
+from docqa.index.search import MODES, prepare_query
+from docqa.index.store import IndexMissingError, IndexProblem, current_build
 
 log = logging.getLogger("docqa.app")
 
@@ -36,22 +35,22 @@ CONTEXT_CHARS = 600
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_engine(index_dir: str, build_dir: str, model: str | None):
-    """Searcher and Answerer, loaded once per process and shared by all sessions.
+    """The engine, loaded once per process and shared by all sessions.
 
-    Both are read-only after loading (queries mutate nothing), so sharing them between sessions
-    and threads is safe. `build_dir` (the CURRENT build) is part of the cache key only: after
+    It is read-only after loading (queries mutate nothing), so sharing it between sessions and
+    threads is safe. `build_dir` (the CURRENT build) is part of the cache key only: after
     `docqa ingest` swaps in a new build, the next run loads it instead of serving the old one.
-    The CLI's loaders are reused so that DOCQA_MODEL is honoured and checked the same way.
+    DOCQA_MODEL is honoured and checked as the CLI does (docqa.engine.Engine.open).
     """
-    from docqa.cli import load_answerer, load_searcher
+    from docqa.engine import Engine
 
-    searcher = load_searcher(types.SimpleNamespace(index=index_dir, model=model))
-    searcher.encoder.encode_queries(["opwarmen"])  # load the model now, not on the first question
-    return searcher, load_answerer(searcher)
+    engine = Engine.open(index_dir, model=model)
+    engine.warm_up()  # load the model now, not on the first question
+    return engine
 
 
 def engine():
-    """(searcher, answerer), or raise IndexProblem with what to do."""
+    """The engine, or raise IndexProblem with what to do."""
     index = config.index_dir()
     build = current_build(index)
     if build is None:
@@ -71,9 +70,9 @@ def sidebar_page(T: dict) -> str:
                             format_func=lambda v: T[f"page_{v}"], horizontal=True)
 
 
-def sidebar_settings(T: dict, searcher) -> tuple[dict, bool]:
+def sidebar_settings(T: dict, engine) -> tuple[dict, bool]:
     """The search settings for the next question, and whether to show the per-side scores."""
-    docs = searcher.documents
+    docs = engine.document_meta
     sb = st.sidebar
     sb.subheader(T["filters"])
     chosen_docs = sb.multiselect(T["f_docs"], sorted(docs), key="f_docs", placeholder=T["choose"],
@@ -94,17 +93,19 @@ def sidebar_settings(T: dict, searcher) -> tuple[dict, bool]:
 
 # -- asking --------------------------------------------------------------------------------------
 
-def ask(answerer, question: str, settings: dict) -> dict:
+def ask(engine, question: str, settings: dict) -> dict:
     """One history entry: the question, its settings and the answer or the error to show."""
     entry = {"question": question, "settings": settings, "answer": None, "error": None, "seconds": None}
     started = time.perf_counter()
     try:
-        entry["answer"] = answerer.ask(question, k=settings["k"], mode=settings["mode"],
+        entry["answer"] = engine.ask(question, k=settings["k"], mode=settings["mode"],
                                        docs=settings["docs"], orgs=settings["orgs"], years=settings["years"])
     except QueryError as exc:  # bad filter combination and the like: the message says what to change
         entry["error"] = ("warning", "query_error", str(exc))
     except IndexProblem as exc:
         entry["error"] = ("error", "index_problem", str(exc))
+    except DocqaError as exc:
+        entry["error"] = ("warning", "query_error", str(exc))
     except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the traceback
         log.exception("answering %r failed", question)
         entry["error"] = ("error", "unexpected", f"{type(exc).__name__}|{exc}")
@@ -146,19 +147,19 @@ def show_index_problem(T: dict, exc: IndexProblem) -> None:
 
 # -- rendering an answer ------------------------------------------------------------------------
 
-def settings_line(T: dict, searcher, settings: dict) -> str:
+def settings_line(T: dict, engine, settings: dict) -> str:
     parts = [T[f"mode_{settings['mode']}"], f"k={settings['k']}"]
-    filters = [searcher.documents[d].title if d in searcher.documents else d for d in settings["docs"]]
+    filters = [engine.document_meta[d].title if d in engine.document_meta else d for d in settings["docs"]]
     filters += settings["orgs"] + [str(y) for y in settings["years"]]
     if filters:
         parts.append(f"{T['filters_used']}: {', '.join(filters)}")
     return " · ".join(parts)
 
 
-def render_entry(T: dict, searcher, entry: dict, n: int, show_scores: bool) -> None:
+def render_entry(T: dict, engine, entry: dict, n: int, show_scores: bool) -> None:
     with st.chat_message("user"):
         st.markdown(block(escape(entry["question"])), unsafe_allow_html=True)
-        st.markdown(block(escape(settings_line(T, searcher, entry["settings"])),
+        st.markdown(block(escape(settings_line(T, engine, entry["settings"])),
                           "font-size:0.8em;opacity:0.7"), unsafe_allow_html=True)
     with st.chat_message("assistant"):
         if entry["error"]:
@@ -167,7 +168,7 @@ def render_entry(T: dict, searcher, entry: dict, n: int, show_scores: bool) -> N
         answer = entry["answer"]
         render_answer(T, answer)
         st.caption(T["elapsed"].format(s=f"{entry['seconds']:.2f}".replace(".", T["decimal"])))
-        render_passages(T, searcher, answer, n, show_scores)
+        render_passages(T, engine, answer, n, show_scores)
         render_exports(T, answer, entry["settings"], n)
 
 
@@ -186,7 +187,7 @@ def render_answer(T: dict, answer) -> None:
         st.json(answer.signals)
 
 
-def render_passages(T: dict, searcher, answer, n: int, show_scores: bool) -> None:
+def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
     """Cited passages first (with the answer span marked), then the rest in rank order."""
     cited = {c.hit.passage.chunk_id: c for c in answer.citations}
     hits = [c.hit for c in answer.citations]
@@ -195,13 +196,13 @@ def render_passages(T: dict, searcher, answer, n: int, show_scores: bool) -> Non
         return
     st.markdown(f"**{T['not_found_near'] if answer.abstained else T['passages']}**")
     for i, hit in enumerate(hits):
-        render_card(T, searcher, hit, cited.get(hit.passage.chunk_id), answer.question, show_scores,
+        render_card(T, engine, hit, cited.get(hit.passage.chunk_id), answer.question, show_scores,
                     key=f"q{n}-p{i}")
 
 
-def render_card(T: dict, searcher, hit, citation, question: str, show_scores: bool, key: str) -> None:
+def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool, key: str) -> None:
     p = hit.passage
-    spans = term_spans(p.text, question, searcher.analyzer, searcher.bm25.vocab)
+    spans = engine.highlight(p.text, question)
     with st.container(border=True):
         title, *rest = passage_meta(p)
         marker = f"<b>&#91;{citation.n}&#93;</b> " if citation else ""
@@ -214,7 +215,7 @@ def render_card(T: dict, searcher, hit, citation, question: str, show_scores: bo
                 ds=_fmt(hit.dense_score))), "font-size:0.8em;opacity:0.75"), unsafe_allow_html=True)
         st.markdown(block(highlight_html(p.text, spans, citation.span if citation else None)),
                     unsafe_allow_html=True)
-        context = context_of(searcher, p)
+        context = context_of(engine, p)
         if context is not None:
             before, text, after = context
             with st.expander(T["context"]):
@@ -226,16 +227,14 @@ def render_card(T: dict, searcher, hit, citation, question: str, show_scores: bo
             pdf_button(T, p, key)
 
 
-def context_of(searcher, passage):
-    """(before, text, after), or None when the loaded index no longer holds this passage's text:
-    an earlier answer on the page may come from a build that `docqa ingest` has since replaced."""
-    from docqa.answer import surrounding_text
-
+def context_of(engine, passage):
+    """(before, text, after), or None when the loaded index no longer holds this passage: an
+    earlier answer on the page may come from a build that `docqa ingest` has since replaced."""
     try:
-        before, text, after = surrounding_text(searcher, passage, CONTEXT_CHARS)
-    except (KeyError, IndexError):
+        context = engine.context(passage.chunk_id, CONTEXT_CHARS)
+    except DocqaError:
         return None
-    return (before, text, after) if text == passage.text else None
+    return (context.before, context.text, context.after) if context.text == passage.text else None
 
 
 def _fmt(x) -> str:
@@ -278,16 +277,15 @@ def ask_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> Non
         show_index_problem(T, problem)
         st.chat_input(T["chat"], key="question", disabled=True)
         return
-    searcher, answerer = loaded
     history = st.session_state.setdefault("history", [])
     question = st.chat_input(T["chat"], key="question")
     empty = question is not None and is_empty(question)
     if question is not None and not empty:
-        history.append(ask(answerer, question, settings))
+        history.append(ask(loaded, question, settings))
     if not history:
         st.markdown(T["intro"])
     for n, entry in enumerate(history, 1):
-        render_entry(T, searcher, entry, n, show_scores)
+        render_entry(T, loaded, entry, n, show_scores)
     if empty:  # not kept in the history: there is nothing to keep
         st.warning(T["empty"])
 
@@ -297,13 +295,12 @@ def documents_page(T: dict, loaded, problem) -> None:
     if problem is not None:
         show_index_problem(T, problem)
         return
-    searcher, _ = loaded
-    m = searcher.manifest
-    created = str(m.get("created", "?")).replace("T", " ")
-    st.markdown(block(escape(T["built"].format(created=created, encoder=m.get("encoder", {}).get("id", "?"),
-                                               docs=len(searcher.documents), passages=len(searcher.passages)))),
+    info, m = loaded.info(), loaded.manifest
+    created = str(info.get("built") or "?").replace("T", " ")
+    st.markdown(block(escape(T["built"].format(created=created, encoder=(info.get("encoder") or {}).get("id", "?"),
+                                               docs=info["documents"], passages=info["passages"]))),
                 unsafe_allow_html=True)
-    rows = [{T[f"col_{k}"]: v for k, v in row.items()} for row in document_rows(searcher)]
+    rows = [{T[f"col_{k}"]: v for k, v in row.items()} for row in document_rows(loaded)]
     st.dataframe(rows, hide_index=True, width="stretch")
     if m.get("skipped"):
         with st.expander(T["skipped"]):
@@ -325,7 +322,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - e.g. DOCQA_MODEL names another encoder (CommandError)
         log.exception("loading the index failed")
         problem = IndexProblem(str(exc))
-    settings, show_scores = sidebar_settings(T, loaded[0]) if loaded else ({}, False)
+    settings, show_scores = sidebar_settings(T, loaded) if loaded else ({}, False)
     if page == "docs":
         documents_page(T, loaded, problem)
     else:

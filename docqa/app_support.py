@@ -84,10 +84,10 @@ def passage_meta(passage) -> list[str]:
 
 
 def reference_for(hit) -> str:
-    """The copyable reference of any retrieved passage, in the answer module's citation format."""
-    from docqa.answer import Citation
+    """The copyable reference of any retrieved passage, in the citations' format."""
+    from docqa.qa.answer import reference
 
-    return Citation(0, hit, "", (0, 0)).reference()
+    return reference(hit.passage)
 
 
 def is_pdf_passage(passage) -> bool:
@@ -142,11 +142,23 @@ def _num(x) -> float | str:
     return "" if x is None else round(float(x), 6)
 
 
+# A cell that begins with one of these is a formula to a spreadsheet program (OWASP's CSV injection
+# rule): `=HYPERLINK(...)` in a document title would run when the export is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value safe to open in a spreadsheet: text that starts like a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export_csv(answer) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(export_rows(answer))
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in export_rows(answer))
     return buf.getvalue()
 
 
@@ -159,13 +171,10 @@ def export_json(answer, settings: dict | None = None) -> str:
 
 # -- documents -----------------------------------------------------------------------------------
 
-def document_rows(searcher) -> list[dict]:
-    counts: dict[str, int] = {}
-    for p in searcher.passages:
-        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-    return [{"doc_id": d.doc_id, "title": d.title, "organisation": d.organisation, "year": d.year,
-             "kind": d.kind, "passages": counts.get(d.doc_id, 0), "file": Path(d.path).name}
-            for d in sorted(searcher.documents.values(), key=lambda d: d.doc_id)]
+def document_rows(engine) -> list[dict]:
+    return [{"doc_id": d["doc_id"], "title": d["title"], "organisation": d["organisation"], "year": d["year"],
+             "kind": d["kind"], "passages": d["passages"], "file": Path(d["path"]).name}
+            for d in engine.documents()]
 
 
 def build_command(corpus_dir, index_dir) -> str:
@@ -253,11 +262,9 @@ TEXTS = {
 
 
 def not_found_text(lang: str) -> str:
-    from docqa import answer
+    from docqa.qa.answer import NOT_FOUND, NOT_FOUND_EN
 
-    if lang == "en":
-        return getattr(answer, "NOT_FOUND_EN", "No answer found in these documents")
-    return answer.NOT_FOUND
+    return NOT_FOUND_EN if lang == "en" else NOT_FOUND
 
 
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]{}()#+\-.!|$~:>])")

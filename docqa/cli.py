@@ -12,85 +12,90 @@ import time
 from pathlib import Path
 
 from docqa import __version__, config
+from docqa.errors import DocqaError, UsageError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class CommandError(Exception):
+class CommandError(UsageError):
     """A problem to report to the user as one line."""
 
 
 def _err(msg: str) -> None:
-    print(f"docqa: {msg}", file=sys.stderr)
+    print(f"docqa: {safe_line(msg)}", file=sys.stderr)
 
 
-def _shown(text: str) -> str:
-    """A path or message on one line: control characters and undecodable bytes escaped."""
+def safe_line(text: str) -> str:
+    """Text for a terminal, on one line: control characters (escape sequences, newlines, bidi
+    overrides) shown as escapes, so no document, file name or query can move the cursor, clear the
+    screen or reorder what is shown."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
 
 
-def _domain_errors() -> tuple[type[BaseException], ...]:
-    from index.search import QueryError
-    from index.store import IndexProblem
 
-    return (CommandError, QueryError, IndexProblem, FileNotFoundError, NotADirectoryError, ValueError)
+
+def safe_text(text: str) -> str:
+    """Like `safe_line`, but keeps line breaks (for multi-line output we lay out ourselves)."""
+    return "\n".join(safe_line(line) for line in str(text).split("\n"))
 
 
 # -- shared loaders ----------------------------------------------------------------------------
 
-def load_searcher(args):
-    from index.search import Searcher
+def open_engine(args):
+    """The engine for these flags: --index, else DOCQA_INDEX; --model, else DOCQA_MODEL."""
+    from docqa.engine import Engine
 
-    searcher = Searcher.load(config.index_dir(args.index))  # validates the index first
-    spec = config.model_spec(getattr(args, "model", None))
-    if spec:
-        from index.encoders import make_encoder
-
-        searcher.use_encoder(make_encoder(spec), spec)
-    return searcher
-
-
-def load_answerer(searcher):
-    from docqa.answer import Answerer
-
-    return Answerer(searcher)
+    return Engine.open(getattr(args, "index", None), model=getattr(args, "model", None))
 
 
 def _filters(args) -> dict:
     return {"docs": args.doc or (), "orgs": args.org or (), "years": args.year or ()}
 
 
-def _read_query_file(path: str):
-    """Yield (line_no, id, question) from a JSONL file; bad lines are reported and skipped."""
+def _read_query_file(path: str, field: str = "question"):
+    """Yield (line_no, id, text) from a JSONL file; bad lines are reported and skipped.
+
+    A byte-order mark is ignored; ids must be strings or whole numbers and unique (a repeated id
+    is reported and skipped: its results could not be told apart)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise CommandError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: not UTF-8 text; save it as UTF-8 JSON lines") from None
+    seen: dict[str, int] = {}
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-                raise ValueError("needs a string field 'question'")
+            if not isinstance(row, dict) or not isinstance(row.get(field), str):
+                raise ValueError(f"needs a string field '{field}'")
+            qid = row.get("id", n)
+            if isinstance(qid, bool) or not isinstance(qid, (str, int)):
+                raise ValueError(f"'id' must be a string or a whole number, not {json.dumps(qid)[:40]}")
+            qid = str(qid)
+            if qid in seen:
+                raise ValueError(f"id {qid!r} is already used on line {seen[qid]}")
         except ValueError as exc:
             _err(f"{path}:{n}: skipped ({exc})")
             continue
-        yield n, str(row.get("id", n)), row["question"]
+        seen[qid] = n
+        yield n, qid, row[field]
 
 
 # -- commands ----------------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
-    from index.encoders import make_encoder
-    from index.store import IndexSettings, build_index, is_stale
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import IndexSettings, build_index, is_stale
 
     corpus, index = config.corpus_dir(args.corpus), config.index_dir(args.index)
     encoder_spec = config.model_spec(args.model)
     settings = IndexSettings()
     if args.if_stale:
-        from index.encoders import DEFAULT_ENCODER, E5SmallEncoder, HashEncoder
+        from docqa.index.encoders import DEFAULT_ENCODER, E5SmallEncoder, HashEncoder
 
         # the id is known without loading the model for the built-in encoders
         known = {DEFAULT_ENCODER: E5SmallEncoder.encoder_id, None: E5SmallEncoder.encoder_id,
@@ -108,9 +113,9 @@ def cmd_ingest(args) -> int:
     seconds = time.perf_counter() - started
     report = result.report
     for path, reason in report.skipped:
-        print(f"skipped {_shown(path)}: {_shown(reason)}")
+        print(f"skipped {safe_line(path)}: {safe_line(reason)}")
     for path, message in report.warnings:
-        print(f"warning {_shown(path)}: {_shown(message)}")
+        print(f"warning {safe_line(path)}: {safe_line(message)}")
     if not report.documents:
         _err(f"nothing could be indexed in {corpus}; the previous index (if any) is unchanged")
         return EXIT_ERROR
@@ -121,105 +126,87 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_search(args) -> int:
-    searcher = load_searcher(args)
+    engine = open_engine(args)
     filters = _filters(args)
     if args.queries:
         for _, qid, question in _read_query_file(args.queries):
             try:
-                hits = searcher.search(question, k=args.k, mode=args.mode, **filters)
-                row = {"id": qid, "hits": [h.to_json() for h in hits]}
-            except ValueError as exc:
+                row = {"id": qid, **engine.search(question, k=args.k, mode=args.mode, **filters).to_json()}
+            except DocqaError as exc:
                 row = {"id": qid, "hits": [], "error": str(exc)}
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    from index.search import prepare_query
-
-    query, notices = prepare_query(args.query)
-    hits = searcher.search(query, k=args.k, mode=args.mode, **filters)
+    result = engine.search(args.query, k=args.k, mode=args.mode, **filters)
     if args.json:
-        print(json.dumps({"query": query, "notices": notices, "hits": [h.to_json() for h in hits]},
-                         ensure_ascii=False))
+        print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
-    for notice in notices:
+    for notice in result.notices:
         _err(notice)
-    if not hits:
+    if not result.hits:
         print("geen passages gevonden")
-    for hit in hits:
-        print(format_hit(hit, query, searcher.analyzer, searcher.bm25.vocab))
+    for hit in result.hits:
+        print(format_hit(hit, result.query, engine))
     return 0
 
 
-def format_hit(hit, query: str, analyzer, known=frozenset()) -> str:
-    from docqa.highlight import mark, term_spans
+def format_hit(hit, query: str, engine) -> str:
+    from docqa.highlight import mark
 
     p = hit.passage
     bold, reset = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("[", "]")
-    text = mark(" ".join(p.text.split()), term_spans(" ".join(p.text.split()), query, analyzer, known), bold, reset)
-    where = " · ".join(x for x in [p.title, p.organisation, str(p.year or ""), p.section, p.location] if x)
+    text = safe_line(" ".join(p.text.split()))
+    text = mark(text, engine.highlight(text, query), bold, reset)
+    where = safe_line(" · ".join(x for x in [p.title, p.organisation, str(p.year or ""), p.section, p.location] if x))
     sides = (f"bm25 #{hit.bm25_rank or '-'}  dense #{hit.dense_rank or '-'}  score {hit.score:.4f}")
-    return f"{hit.rank}. {where}\n   [{p.doc_id}] {sides}\n   {text}\n"
+    return f"{hit.rank}. {where}\n   [{safe_line(p.doc_id)}] {sides}\n   {text}\n"
 
 
 def cmd_ask(args) -> int:
-    searcher = load_searcher(args)
-    answerer = load_answerer(searcher)
+    engine = open_engine(args)
     filters = _filters(args)
     if args.queries:
         for _, qid, question in _read_query_file(args.queries):
             try:
-                row = {"id": qid, **answerer.ask(question, k=args.k, mode=args.mode, **filters).to_json()}
-            except ValueError as exc:
+                row = {"id": qid, **engine.ask(question, k=args.k, mode=args.mode, **filters).to_json()}
+            except DocqaError as exc:
                 row = {"id": qid, "answer": "", "abstained": True, "error": str(exc), "citations": [], "hits": []}
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    answer = answerer.ask(args.query, k=args.k, mode=args.mode, **filters)
+    answer = engine.ask(args.query, k=args.k, mode=args.mode, **filters)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
-        print(answer.to_text())
+        print(safe_text(answer.to_text()))
     return 0
 
 
 def cmd_docs(args) -> int:
-    from index.store import load_index
-
-    loaded = load_index(config.index_dir(args.index), verify=False)
-    counts: dict[str, int] = {}
-    for p in loaded.passages:
-        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-    rows = [{**meta.to_json(), "passages": counts.get(doc_id, 0)} for doc_id, meta in loaded.documents.items()]
+    engine = open_engine(args)
+    rows = engine.documents()
+    info = engine.info()
     if args.json:
-        print(json.dumps({"built": loaded.manifest["created"], "encoder": loaded.manifest["encoder"],
-                          "documents": rows}, ensure_ascii=False))
+        print(json.dumps({"built": info["built"], "encoder": info["encoder"], "documents": rows}, ensure_ascii=False))
         return 0
-    print(f"index {config.index_dir(args.index)} built {loaded.manifest['created']} "
-          f"with {loaded.manifest['encoder']['id']}")
+    print(safe_line(f"index {config.index_dir(args.index)} built {info['built']} with {info['encoder']['id']}"))
     for r in rows:
-        print(f"- {r['doc_id']}: {r['title']} · {r['organisation']} · {r['year']} · {r['passages']} passages")
+        print(safe_line(f"- {r['doc_id']}: {r['title']} · {r['organisation']} · {r['year']} · {r['passages']} passages"))
     return 0
 
 
 def cmd_context(args) -> int:
-    searcher = load_searcher(args)
-    by_id = {p.chunk_id: p for p in searcher.passages}
-    passage = by_id.get(args.chunk_id)
-    if passage is None:
-        raise CommandError(f"no passage {args.chunk_id!r} in the index; take a chunk_id from `docqa search --json`")
-    from docqa.answer import surrounding_text
-
-    before, text, after = surrounding_text(searcher, passage, args.chars)
+    engine = open_engine(args)
+    context = engine.context(args.chunk_id, args.chars)
     if args.json:
-        print(json.dumps({"chunk_id": passage.chunk_id, "before": before, "text": text, "after": after},
-                         ensure_ascii=False))
+        print(json.dumps(context.to_json(), ensure_ascii=False))
     else:
-        print(f"…{before}[[{text}]]{after}…")
+        print(safe_text(f"…{context.before}[[{context.text}]]{context.after}…"))
     return 0
 
 
 def cmd_eval(args) -> int:
-    from eval.cli import run_eval_command
+    from docqa.eval.cli import run_eval_command
 
-    return run_eval_command(args, lambda: load_searcher(args), load_answerer)
+    return run_eval_command(args, lambda: open_engine(args))
 
 
 def cmd_app(args) -> int:
@@ -239,6 +226,7 @@ def cmd_app(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docqa", description="Search and cited answers over policy documents.")
     parser.add_argument("--version", action="version", version=f"docqa {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of user errors too")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p, corpus=False):
@@ -253,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--queries", help="JSONL file with 'id' and 'question' per line: one JSON line out per query")
         p.add_argument("--k", type=int, default=10, help="number of passages (default 10)")
         p.add_argument("--doc", action="append", help="only this document id (repeatable)")
-        p.add_argument("--org", action="append", help="only this organisation (substring, repeatable)")
+        p.add_argument("--org", action="append", help="only this organisation: its full name, short name or abbreviation (repeatable)")
         p.add_argument("--year", action="append", type=int, help="only this year (repeatable)")
         p.add_argument("--mode", default="hybrid", choices=["hybrid", "bm25", "dense"])
         p.add_argument("--json", action="store_true", help="JSON output for scripts")
@@ -288,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score retrieval and answers on a labelled question set")
     common(p)
-    from eval.cli import add_eval_arguments
+    from docqa.eval.cli import add_eval_arguments
 
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
@@ -311,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    except _domain_errors() as exc:
+    except DocqaError as exc:  # what the user can fix: one line; anything else is a bug and shows its traceback
+        if args.debug:
+            raise
         _err(str(exc))
         return EXIT_ERROR
 

@@ -7,5 +7,8 @@ line (`eval.questions`), metrics come from `ranx` on qrels derived per run (`eva
 """
 
 
-class EvalError(ValueError):
+from docqa.errors import DocqaError
+
+
+class EvalError(DocqaError, ValueError):
     """A problem with the evaluation's input (question file, options, report file) the user must fix."""

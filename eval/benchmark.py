@@ -1,6 +1,6 @@
 """`make bench`: speed and memory of docqa on the corpus, at scale, and against a peer.
 
-    python -m eval.benchmark [--out bench/out] [--index DIR] [--corpus DIR] [--searcher 10000,100000,1000000]
+    python -m docqa.eval.benchmark [--out bench/out] [--index DIR] [--corpus DIR] [--searcher 10000,100000,1000000]
                              [--scale 10000,100000,1000000] [--skip-peer] [--quick]
 
 Writes DIR/bench.json, DIR/bench.md (the tables, also printed) and DIR/scale.png. Every number is a
@@ -37,7 +37,7 @@ def _questions() -> list[str]:
 
 
 def _child(args: list[str], timeout: float = 3600) -> tuple[dict, float]:
-    """Run `python -m eval.benchmark <args>` in a child process: (its JSON, wall seconds)."""
+    """Run `python -m docqa.eval.benchmark <args>` in a child process: (its JSON, wall seconds)."""
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "eval.benchmark", *args], capture_output=True, text=True,
                          timeout=timeout, cwd=config.PROJECT_ROOT)
@@ -54,8 +54,8 @@ def _peak_rss_mb() -> float:
 # -- child steps ---------------------------------------------------------------------------------
 
 def step_build(corpus: str, index: str, cache: str) -> dict:
-    from index.encoders import make_encoder
-    from index.store import build_index
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
 
     started = time.perf_counter()
     encoder = make_encoder("e5-small")
@@ -68,7 +68,7 @@ def step_build(corpus: str, index: str, cache: str) -> dict:
 def step_cold_start(index: str) -> dict:
     started = time.perf_counter()
     from docqa.answer import Answerer
-    from index.search import Searcher
+    from docqa.index.search import Searcher
 
     searcher = Searcher.load(Path(index))
     answerer = Answerer(searcher)
@@ -78,9 +78,9 @@ def step_cold_start(index: str) -> dict:
 
 
 def step_scale(n: int, index: str) -> dict:
-    from eval.scale import measure_size
-    from index.search import Searcher
-    from index.store import IndexSettings, indexed_text
+    from docqa.eval.scale import measure_size
+    from docqa.index.search import Searcher
+    from docqa.index.store import IndexSettings, indexed_text
 
     searcher = Searcher.load(Path(index))
     real = [searcher.analyzer(indexed_text(p, IndexSettings())) for p in searcher.passages]
@@ -92,7 +92,7 @@ def step_scale(n: int, index: str) -> dict:
 
 
 def step_searcher_build(n: int, index: str, out: str) -> dict:
-    from eval.scale import write_synthetic_index
+    from docqa.eval.scale import write_synthetic_index
 
     started = time.perf_counter()
     row = write_synthetic_index(Path(index), n, Path(out) / "index")
@@ -100,7 +100,7 @@ def step_searcher_build(n: int, index: str, out: str) -> dict:
 
 
 def step_searcher_load(out: str) -> dict:
-    from eval.scale import measure_searcher
+    from docqa.eval.scale import measure_searcher
 
     vectors = np.load(Path(out) / "query_vectors.npy", allow_pickle=False)
     return measure_searcher(Path(out) / "index", _questions(), vectors)
@@ -109,7 +109,7 @@ def step_searcher_load(out: str) -> dict:
 def measure_searcher_at(n: int, index: Path, tmp: str) -> dict:
     """A complete index of n passages, written in one child and loaded in another (its memory is
     what a `docqa` process serving it holds)."""
-    from index.search import Searcher
+    from docqa.index.search import Searcher
 
     out = Path(tmp) / f"searcher-{n}"
     out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def measure_searcher_at(n: int, index: Path, tmp: str) -> dict:
 
 def measure_queries(index: Path) -> dict:
     from docqa.answer import Answerer
-    from index.search import Searcher
+    from docqa.index.search import Searcher
 
     searcher = Searcher.load(index)
     answerer = Answerer(searcher)
@@ -171,8 +171,8 @@ def measure_app_start(index: Path) -> dict:
 
 
 def measure_peer(index: Path, ours_hybrid: dict) -> dict:
-    from index.search import Searcher
-    from index.store import IndexSettings, indexed_text
+    from docqa.index.search import Searcher
+    from docqa.index.store import IndexSettings, indexed_text
 
     subprocess.run(["bash", "scripts/setup-bench-peer.sh", ".venv-bench"], check=True, cwd=config.PROJECT_ROOT,
                    capture_output=True)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             result = step_scale(int(argv[1]), argv[2])
         print(json.dumps({**result, "peak_rss_mb": _peak_rss_mb()}))
         return 0
-    parser = argparse.ArgumentParser(prog="python -m eval.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m docqa.eval.benchmark")
     parser.add_argument("--out", default="bench/out")
     parser.add_argument("--index")
     parser.add_argument("--corpus")
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             data, wall = _child(["_build", str(corpus), f"{tmp}/{kind}-index", cache])
             report["build"][kind] = {**data, "wall_s": round(wall, 2)}
             print(f"build {kind}: {wall:.1f} s", file=sys.stderr)
-    from index.store import current_build
+    from docqa.index.store import current_build
 
     report["index_size_mb"] = _dir_mb(current_build(index))
     report["cache_size_mb"] = _dir_mb(config.cache_dir())
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             report["searcher"].append(measure_searcher_at(n, index, tmp))
         print(f"searcher {n}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if report["scale"]:
-        from eval.scale import plot
+        from docqa.eval.scale import plot
 
         plot(report["scale"], out_dir / "scale.png", report["searcher"])
     (out_dir / "bench.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -2,10 +2,10 @@
 
     docqa eval --questions FILE.jsonl [--modes bm25,dense,hybrid] [--k 10] [--out DIR] [--no-ask]
     docqa eval --compare A.json B.json
-    docqa eval --questions FILE.jsonl --tune fusion.rerank_weight=0,1,3,5 [--metric mrr@10] [--folds 5] [--repeats 3]
+    docqa eval --questions FILE.jsonl --tune rerank.weight=0,1,3,5 [--metric mrr@10] [--folds 5] [--repeats 3]
 
-The Markdown table goes to stdout, problems (with line numbers) and notes to stderr. The searcher
-and answerer are built by callables the main CLI passes in, so this module imports nothing heavy.
+The Markdown table goes to stdout, problems (with line numbers) and notes to stderr. The engine
+(docqa.engine) is opened by a callable the main CLI passes in, so this module imports nothing heavy.
 Domain errors raise `EvalError`; the main CLI turns them into one-line messages.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from eval import EvalError
-from eval.evaluate import MODES, check_settings, compare, markdown_table, read_report, run_evaluation, write_outputs
-from eval.questions import QuestionSetError, load_questions
+from docqa.eval import EvalError
+from docqa.eval.evaluate import MODES, check_settings, compare, markdown_table, read_report, run_evaluation, write_outputs
+from docqa.eval.questions import QuestionSetError, load_questions
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -29,8 +29,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--no-ask", action="store_true", help="evaluate retrieval only, not the answers")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report.json files")
     parser.add_argument("--tune", metavar="SETTING=V1,V2,...",
-                        help="choose a setting by cross-validation, e.g. fusion.rerank_weight=0,1,3,5 "
-                             "(fields of FusionSettings, UnitSettings, AnswerSettings)")
+                        help="choose a setting by cross-validation, e.g. rerank.weight=0,1,3,5 "
+                             "(fields of the fusion, rerank, windows and answer settings)")
     parser.add_argument("--metric", default="mrr@10", help="what --tune maximises: mrr@10 (default), success@1, "
                                                           "success@5, success@10 or answers")
     parser.add_argument("--folds", type=int, default=5, help="folds for --tune (default 5)")
@@ -38,11 +38,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     return parser
 
 
-def run_eval_command(
-    args: argparse.Namespace,
-    load_searcher: Callable[[], object],
-    load_answerer: Callable[[object], object],
-) -> int:
+def run_eval_command(args: argparse.Namespace, open_engine: Callable[[], object]) -> int:
     if args.compare:
         if args.questions:
             raise EvalError("give either --questions or --compare, not both")
@@ -52,19 +48,19 @@ def run_eval_command(
     if not args.questions:
         raise EvalError("give --questions FILE.jsonl (or --compare A.json B.json)")
 
-    searcher = load_searcher()
+    engine = open_engine()
     try:
-        questions, problems = load_questions(args.questions, searcher)
+        questions, problems = load_questions(args.questions, engine)
     except QuestionSetError as error:
         _print_problems(args.questions, error.problems)
         raise
     _print_problems(args.questions, problems)
     if args.tune:
-        return _run_tune(args, searcher, load_answerer, questions)
-    modes = check_settings(args.modes, args.k, questions)  # fail before loading the answerer
-    answerer = None if args.no_ask else load_answerer(searcher)
+        return _run_tune(args, engine, questions)
+    modes = check_settings(args.modes, args.k, questions)
     result = run_evaluation(
-        searcher, questions, modes, args.k, answerer, questions_file=args.questions, problems=problems
+        engine, questions, modes, args.k, None if args.no_ask else engine, questions_file=args.questions,
+        problems=problems
     )
     for mode, data in result.report["retrieval"].items():
         for warning in data["warnings"]:
@@ -76,18 +72,17 @@ def run_eval_command(
     return 0
 
 
-def _run_tune(args, searcher, load_answerer, questions) -> int:
+def _run_tune(args, engine, questions) -> int:
     import json
     from pathlib import Path
 
-    from eval.tune import check_metric, cross_validate, current_value, markdown, parse_grid, score_grid
+    from docqa.eval.tune import check_metric, cross_validate, current_value, markdown, parse_grid, score_grid
 
     grid = parse_grid(args.tune)
     check_metric(args.metric)  # before minutes of scoring
     check_settings("hybrid", args.k, questions)
-    answerer = load_answerer(searcher)
-    default = current_value(searcher, answerer, grid)
-    per_value = score_grid(searcher, answerer, questions, grid, args.k)
+    default = current_value(engine, grid)
+    per_value = score_grid(engine, questions, grid, args.k)
     cv = cross_validate(per_value, args.metric, args.folds, args.repeats)
     print(markdown(grid, per_value, cv, default), end="")
     if args.out:

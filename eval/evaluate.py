@@ -20,9 +20,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from eval import EvalError
-from eval.judging import SHOWN_ANSWER_CHARS, SHOWN_PASSAGE_CHARS, is_correct, norm
-from eval.metrics import (
+from docqa.eval import EvalError
+from docqa.eval.judging import SHOWN_ANSWER_CHARS, SHOWN_PASSAGE_CHARS, is_correct, norm
+from docqa.eval.metrics import (
     HEADLINE_METRICS,
     MAX_CUTOFF,
     MAX_RANK,
@@ -33,7 +33,7 @@ from eval.metrics import (
     score_questions,
     unique_run_ids,
 )
-from eval.questions import Problem, Question
+from docqa.eval.questions import Problem, Question
 
 MODES = ("bm25", "dense", "hybrid")
 ASK_MODE = "hybrid"
@@ -143,10 +143,10 @@ def check_settings(modes, k, questions: list[Question]) -> tuple[str, ...]:
 def run_mode(searcher, questions: list[Question], mode: str, k: int) -> ModeRun:
     run = ModeRun(mode=mode)
     # One untimed query first: model loading and cold caches are not per-query latency.
-    searcher.search(questions[0].question, k=k, mode=mode)
+    searcher.search(questions[0].question, k=k, mode=mode)  # noqa: the result is not judged
     for question in questions:
         started = time.perf_counter()
-        hits = list(searcher.search(question.question, k=k, mode=mode))
+        hits = list(searcher.search(question.question, k=k, mode=mode).hits)
         run.latencies_ms.append((time.perf_counter() - started) * 1000)
         shown = shown_hits(hits, k, question.id, run.warnings)
         run.hits[question.id] = shown
@@ -203,6 +203,12 @@ def judge_answer(question: Question, answer, latency_ms: float) -> AnswerRecord:
 # --------------------------------------------------------------------------- report
 
 
+def engine_settings(engine) -> dict | None:
+    """Every tunable the run used (fusion, rerank, windows, answer), when the engine tells them."""
+    settings = getattr(engine, "settings", None)
+    return settings.to_json() if hasattr(settings, "to_json") else None
+
+
 def build_report(searcher, questions, runs, answers, k, questions_file, problem_count) -> dict:
     report = {
         "schema": REPORT_SCHEMA,
@@ -220,8 +226,9 @@ def build_report(searcher, questions, runs, answers, k, questions_file, problem_
         },
         "index": {
             "fingerprint": (getattr(searcher, "manifest", None) or {}).get("fingerprint"),
-            "documents": len(getattr(searcher, "documents", {}) or {}),
+            "documents": len(getattr(searcher, "document_meta", {}) or {}),
         },
+        "engine_settings": engine_settings(searcher),
         "versions": package_versions(),
         "questions": question_counts(questions, problem_count),
         "retrieval": {mode: mode_report(run, questions) for mode, run in runs.items()},

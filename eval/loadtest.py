@@ -1,6 +1,6 @@
 """Many threads querying one loaded index: errors, agreement with sequential results, throughput.
 
-    python -m eval.loadtest [--threads 8] [--seconds 60] [--index DIR] [--questions FILE.jsonl]
+    python -m docqa.eval.loadtest [--threads 8] [--seconds 60] [--index DIR] [--questions FILE.jsonl]
 
 Prints one JSON object. The Streamlit app shares one Searcher between all sessions, so this is the
 load a team puts on it.
@@ -50,9 +50,9 @@ def run_load(searcher, questions: list[str], threads: int = 8, seconds: float = 
 
 def main(argv: list[str] | None = None) -> int:
     from docqa import config
-    from index.search import Searcher
+    from docqa.index.search import Searcher
 
-    parser = argparse.ArgumentParser(prog="python -m eval.loadtest")
+    parser = argparse.ArgumentParser(prog="python -m docqa.eval.loadtest")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--index")

@@ -27,7 +27,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 
-from eval.judging import is_relevant
+from docqa.eval.judging import is_relevant
 
 MAX_CUTOFF = 10  # the README's metrics are all at 10 at most
 SUCCESS_CUTOFFS = tuple(range(1, MAX_CUTOFF + 1))  # Success@k for the plot

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from eval import EvalError
-from eval.judging import norm
+from docqa.eval import EvalError
+from docqa.eval.judging import norm
 
 QUESTION_TYPES = ("numeric", "factoid", "definition", "list", "paraphrase", "multi-doc", "english", "unanswerable")
 UNANSWERABLE = "unanswerable"
@@ -66,9 +66,9 @@ class Question:
 
 
 class IndexedDocuments(Protocol):
-    """What validation needs from a Searcher."""
+    """What validation needs from an engine: the indexed documents and their cleaned text."""
 
-    documents: Mapping[str, object]
+    document_meta: Mapping[str, object]
 
     def document_text(self, doc_id: str) -> str: ...
 
@@ -85,7 +85,7 @@ class _NormalisedCorpus:
         self._texts: dict[str, str] = {}
 
     def has(self, doc_id: str) -> bool:
-        return doc_id in self._searcher.documents
+        return doc_id in self._searcher.document_meta
 
     def text(self, doc_id: str) -> str:
         if doc_id not in self._texts:
@@ -94,7 +94,7 @@ class _NormalisedCorpus:
 
     def docs_containing(self, quote: str) -> list[str]:
         needle = norm(quote)
-        return sorted(doc_id for doc_id in self._searcher.documents if needle in self.text(doc_id))
+        return sorted(doc_id for doc_id in self._searcher.document_meta if needle in self.text(doc_id))
 
 
 def load_questions(path: str | Path, searcher: IndexedDocuments) -> tuple[list[Question], list[Problem]]:

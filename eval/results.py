@@ -1,6 +1,6 @@
 """Write the current dev table into eval/RESULTS.md (between the CURRENT markers).
 
-    python -m eval.results eval/out/report.json eval/RESULTS.md
+    python -m docqa.eval.results eval/out/report.json eval/RESULTS.md
 
 The rest of RESULTS.md (the log of measured changes) is kept as it is.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eval.evaluate import markdown_table, read_report
+from docqa.eval.evaluate import markdown_table, read_report
 
 BEGIN, END = "<!-- BEGIN CURRENT (written by `make eval`) -->", "<!-- END CURRENT -->"
 

@@ -77,7 +77,7 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
                  hnsw: bool = True, ivf: bool = True, hnsw_ef: int = 64) -> dict:
     import faiss
 
-    from index.bm25 import BM25Index
+    from docqa.index.bm25 import BM25Index
 
     gc.collect()
     base = rss_mb()
@@ -115,7 +115,7 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
         approximate["hnsw"] = (graph, time.perf_counter() - t0, {"ef_search": hnsw_ef})
     if ivf:
         t0 = time.perf_counter()
-        from index.store import ivf_params
+        from docqa.index.store import ivf_params
 
         nlist, nprobe = ivf_params(n)
         quantizer = faiss.IndexFlatIP(DIM)
@@ -136,7 +136,7 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
         row[name] = {**_percentiles(times), "recall@10": round(float(np.mean(recall)), 4),
                      "build_s": round(build_s, 1), **params}
     # hybrid with the dense index the store would pick at this size
-    from index.store import EXACT_SEARCH_MAX
+    from docqa.index.store import EXACT_SEARCH_MAX
 
     chosen = "flat" if n <= EXACT_SEARCH_MAX else "ivf" if "ivf" in approximate else "flat"
     dense_index = flat if chosen == "flat" else approximate[chosen][0]
@@ -205,10 +205,10 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     from dataclasses import replace
     from pathlib import Path
 
-    from index.analyzer import Analyzer, AnalyzerSettings
-    from index.bm25 import BM25Index
-    from index.store import IndexSettings, build_lock, indexed_head, load_index, write_build
-    from index.store import unit_texts as real_unit_texts
+    from docqa.index.analyzer import Analyzer, AnalyzerSettings
+    from docqa.index.bm25 import BM25Index
+    from docqa.index.store import IndexSettings, build_lock, indexed_head, load_index, write_build
+    from docqa.index.store import unit_texts as real_unit_texts
 
     real = load_index(Path(real_index))
     analyzer = Analyzer(AnalyzerSettings.from_json(real.manifest["settings"]["analyzer"]))
@@ -280,7 +280,7 @@ def measure_searcher(index, questions: list[str], query_vectors: np.ndarray) -> 
     `docqa ask` does), the query vectors given: latency without encoding, memory with everything."""
     from pathlib import Path
 
-    from index.search import Searcher
+    from docqa.index.search import Searcher
 
     gc.collect()
     base = rss_mb()

@@ -1,6 +1,6 @@
 """`docqa eval --tune`: choose a setting by cross-validation over the labelled questions.
 
-    docqa eval --questions dev.jsonl --tune fusion.rerank_weight=0,1,3,5 [--folds 5] [--repeats 3]
+    docqa eval --questions dev.jsonl --tune rerank.weight=0,1,3,5 [--folds 5] [--repeats 3]
                [--metric mrr@10|success@1|success@5|success@10|answers]
 
 Every value of the grid is scored on every question once (hybrid search and `ask`, judged as
@@ -10,18 +10,19 @@ mean of that procedure is what a new question set of the same kind can expect fr
 setting; the full-set scores per value are what tuning on all of it would report. A gain that
 shows in the second but not in the first does not generalise.
 
-Settings that can be tuned are the fields of `FusionSettings` (`fusion.`), `UnitSettings`
-(`units.`) and `AnswerSettings` (`answer.`); each value is checked by building the settings object.
+Settings that can be tuned are the fields of the engine's settings by stage: `fusion.`,
+`rerank.`, `windows.` and `answer.` (`docqa.engine.EngineSettings`); each value is checked by
+building the settings object. Each value is scored by an engine of its own over the same loaded
+index (`Engine.with_settings`): nothing is patched.
 """
 from __future__ import annotations
 
 import dataclasses
 import random
-from contextlib import contextmanager
 
-from eval import EvalError
-from eval.evaluate import judge_answer, run_mode
-from eval.metrics import score_questions
+from docqa.eval import EvalError
+from docqa.eval.evaluate import judge_answer, run_mode
+from docqa.eval.metrics import score_questions
 
 TUNE_MODE = "hybrid"
 METRICS = ("mrr@10", "success@1", "success@5", "success@10", "answers")
@@ -29,7 +30,7 @@ METRICS = ("mrr@10", "success@1", "success@5", "success@10", "answers")
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
-    owner: str  # "fusion", "units" or "answer"
+    owner: str  # "fusion", "rerank", "windows" or "answer"
     field: str
     values: tuple
 
@@ -39,11 +40,10 @@ class Grid:
 
 
 def _settings_classes() -> dict:
-    from docqa.answer import AnswerSettings
-    from index.search import FusionSettings
-    from index.units import UnitSettings
+    from docqa.engine import EngineSettings
 
-    return {"fusion": FusionSettings, "units": UnitSettings, "answer": AnswerSettings}
+    defaults = EngineSettings()
+    return {stage: type(getattr(defaults, stage)) for stage in EngineSettings.STAGES}
 
 
 def parse_grid(spec: str) -> Grid:
@@ -78,42 +78,22 @@ def check_metric(metric: str) -> None:
         raise EvalError(f"--metric {metric!r}: choose from {', '.join(METRICS)}")
 
 
-def settings_holder(searcher, answerer, owner: str) -> tuple[object, str]:
-    """(object, attribute) that holds the settings named `owner` ("fusion", "units", "answer")."""
-    return {"fusion": (searcher, "fusion"), "units": (searcher.units, "settings"),
-            "answer": (answerer, "settings")}[owner]
+def current_value(engine, grid: Grid):
+    return engine.settings.get(grid.name)
 
 
-def current_value(searcher, answerer, grid: Grid):
-    holder, attr = settings_holder(searcher, answerer, grid.owner)
-    return getattr(getattr(holder, attr), grid.field)
-
-
-@contextmanager
-def applied(searcher, answerer, owner: str, field: str, value):
-    """The searcher and answerer with one setting changed, restored afterwards (tuning runs alone:
-    the searcher is otherwise never changed after loading)."""
-    holder, attr = settings_holder(searcher, answerer, owner)
-    before = getattr(holder, attr)
-    setattr(holder, attr, dataclasses.replace(before, **{field: value}))
-    try:
-        yield
-    finally:
-        setattr(holder, attr, before)
-
-
-def score_grid(searcher, answerer, questions, grid: Grid, k: int = 10) -> dict:
+def score_grid(engine, questions, grid: Grid, k: int = 10) -> dict:
     """{value: {qid: {metric: score}}}: retrieval metrics for answerable questions, and "answers"
     (1 when the answer is correct, or when an unanswerable question is abstained on)."""
     out = {}
     for value in grid.values:
-        with applied(searcher, answerer, grid.owner, grid.field, value):
-            run = run_mode(searcher, questions, TUNE_MODE, k)
-            scores = score_questions(run.run_ids, run.first_relevant)
-            for question in questions:
-                record = judge_answer(question, answerer.ask(question.question, k=k, mode=TUNE_MODE), 0.0)
-                ok = record.correct if question.answerable else record.abstained
-                scores.setdefault(question.id, {})["answers"] = float(ok)
+        tuned = engine.with_settings(engine.settings.replace(grid.name, value))
+        run = run_mode(tuned, questions, TUNE_MODE, k)
+        scores = score_questions(run.run_ids, run.first_relevant)
+        for question in questions:
+            record = judge_answer(question, tuned.ask(question.question, k=k, mode=TUNE_MODE), 0.0)
+            ok = record.correct if question.answerable else record.abstained
+            scores.setdefault(question.id, {})["answers"] = float(ok)
         out[value] = scores
     return out
 

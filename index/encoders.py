@@ -98,7 +98,7 @@ class HashEncoder(Encoder):
     dim = 64
 
     def _embed(self, texts):
-        from index.analyzer import Analyzer
+        from docqa.index.analyzer import Analyzer
 
         analyzer = Analyzer()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

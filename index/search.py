@@ -1,54 +1,61 @@
-"""Query the index: BM25, dense, or both fused."""
+"""Retrieval: BM25, dense, or both fused, then an optional rerank stage handed in by the caller."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import copy
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from ingest.records import DocumentMeta, Passage
-from index.analyzer import Analyzer, AnalyzerSettings
-from index.store import IndexMismatchError, LoadedIndex, load_index
-from index.units import UnitCandidate, UnitScorer
+from docqa.errors import QueryError, SettingsError
+from docqa.ingest.records import DocumentMeta, Passage
+from docqa.index.analyzer import Analyzer, AnalyzerSettings
+from docqa.index.store import IndexMismatchError, LoadedIndex, load_index
+from docqa.index.units import UnitStore
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_QUERY_CHARS = 2000  # longer queries are cut (with a notice): nothing useful lies beyond
-CANDIDATES = 100  # per side, before fusion
-
-
-class QueryError(ValueError):
-    """A query or filter the index cannot answer; the message says why."""
 
 
 @dataclass(frozen=True)
 class FusionSettings:
     method: str = "convex"  # "convex" or "rrf": convex measured better on dev (eval/RESULTS.md)
-    rrf_k: int = 60
-    dense_weight: float = 0.6  # share of the dense side in both methods
-    # Hybrid mode then reranks its top passages by the best answer window each holds
-    # (index/units.py): score = fused score + rerank_weight * best unit score.
-    rerank_depth: int = 20
-    rerank_weight: float = 3.0
-    # A question word the documents never write ("verzuimcijfer") is looked up by its parts in the
-    # BM25 of the passages with compounds split ("ziekte|verzuim"), with this weight against the
-    # whole-word BM25 (index/analyzer.py).
+    rrf_k: int = 60  # the usual constant of reciprocal rank fusion
+    dense_weight: float = 0.6  # share of the dense side in both methods, chosen on dev
+    candidates: int = 100  # per side, before fusion: deeper lists changed no dev ranking in the top 20
+    # A question word the documents never write ("loketbezoekcijfer") is looked up by its parts in the
+    # BM25 of the passages with compounds split ("loket|bezoek"), with this weight against the
+    # whole-word BM25 (index/analyzer.py); 1.5 by cross-validation.
     compound_weight: float = 1.5
 
     def __post_init__(self):
         if self.method not in ("rrf", "convex"):
-            raise ValueError(f"fusion method={self.method!r}: use 'rrf' or 'convex'")
+            raise SettingsError(f"fusion method={self.method!r}: use 'rrf' or 'convex'")
         if not 0.0 <= self.dense_weight <= 1.0:
-            raise ValueError(f"dense_weight={self.dense_weight}: must be between 0 and 1")
+            raise SettingsError(f"dense_weight={self.dense_weight}: must be between 0 and 1")
         if self.rrf_k < 1:
-            raise ValueError(f"rrf_k={self.rrf_k}: must be >= 1")
-        if self.rerank_depth < 0 or self.rerank_weight < 0:
-            raise ValueError(f"rerank_depth={self.rerank_depth}, rerank_weight={self.rerank_weight}: must be >= 0")
+            raise SettingsError(f"rrf_k={self.rrf_k}: must be >= 1")
+        if self.candidates < 1:
+            raise SettingsError(f"candidates={self.candidates}: must be >= 1")
         if self.compound_weight < 0:
-            raise ValueError(f"compound_weight={self.compound_weight}: must be >= 0")
+            raise SettingsError(f"compound_weight={self.compound_weight}: must be >= 0")
+
+
+class Rerank(Protocol):
+    """A stage after fusion (the QA layer's answer-window rerank is one): new scores for the first
+    `depth` hits of the fused ranking, in their order."""
+
+    depth: int
+
+    def __call__(self, hits: list["Hit"], query_vector: np.ndarray | None) -> list[float]: ...
 
 
 @dataclass(frozen=True)
 class Hit:
+    """One retrieved passage with its place in the ranking and the two sides' ranks and scores."""
+
     rank: int
     passage: Passage
     score: float
@@ -56,6 +63,7 @@ class Hit:
     bm25_score: float | None
     dense_rank: int | None
     dense_score: float | None
+    row: int = -1  # the passage's row in the index, for the stages that read its answer units
 
     def to_json(self) -> dict:
         p = self.passage
@@ -74,11 +82,16 @@ def _round(x: float | None) -> float | None:
 
 
 def prepare_query(query: str) -> tuple[str, list[str]]:
-    """Clean a user query; return it with notices for the user. Raises QueryError when empty."""
+    """Clean a user query; return it with notices for the user. Raises QueryError when empty.
+
+    NFC first (an NFD "ë" would neither match the index's words nor embed the same); invisible
+    format characters (zero-width space, word joiner, bidi controls) are dropped, so they cannot
+    split a word; other control characters become spaces."""
     notices = []
     if query is None:
         query = ""
-    query = "".join(ch if ch.isprintable() else " " for ch in str(query))
+    query = unicodedata.normalize("NFC", str(query))
+    query = "".join("" if unicodedata.category(ch) == "Cf" else ch if ch.isprintable() else " " for ch in query)
     query = " ".join(query.split())
     if len(query) > MAX_QUERY_CHARS:
         query = query[:MAX_QUERY_CHARS]
@@ -86,6 +99,27 @@ def prepare_query(query: str) -> tuple[str, list[str]]:
     if not query:
         raise QueryError("empty question: type a question or a few search words")
     return query, notices
+
+
+def some(items, shown: int = 10) -> str:
+    """A list for a message, cut after `shown` items: a corpus of 5,000 files names 10 of them."""
+    items = list(items)
+    head = ", ".join(map(str, items[:shown]))
+    return head if len(items) <= shown else f"{head} ... and {len(items) - shown:,} more"
+
+
+def short_organisation(name: str) -> str:
+    """"BKWI (Bureau Keteninformatisering ...)" -> "BKWI"; a name without brackets stays whole."""
+    return name.split(" (")[0].strip()
+
+
+def organisation_names(name: str) -> set[str]:
+    """The names a user may filter an organisation by, lower case: the full name, the part before
+    the brackets and the abbreviation in them ("Ministerie van ... (BZK)" -> also "bzk")."""
+    names = {name.lower().strip(), short_organisation(name).lower()}
+    if name.rstrip().endswith(")") and " (" in name:
+        names.add(name.rsplit(" (", 1)[1].rstrip(") ").lower())
+    return {n for n in names if n}
 
 
 class Searcher:
@@ -99,7 +133,7 @@ class Searcher:
         self.fusion = fusion
         self.analyzer = Analyzer(AnalyzerSettings.from_json(loaded.manifest["settings"]["analyzer"]))
         self._encoder = encoder
-        self.units = UnitScorer(loaded, self.analyzer)
+        self.units = UnitStore(loaded, self.analyzer)
         self._row_of = {p.chunk_id: i for i, p in enumerate(self.passages)}
         # Filters compare small integer codes per passage: string comparisons over a million
         # passages would cost more than the search itself.
@@ -115,6 +149,13 @@ class Searcher:
              verify: bool = True) -> "Searcher":
         return cls(load_index(index_dir, verify=verify), encoder, fusion)
 
+    def with_fusion(self, fusion: FusionSettings) -> "Searcher":
+        """The same loaded index ranked with other fusion settings (a shallow copy: nothing is
+        loaded again and this searcher is left as it is)."""
+        other = copy.copy(self)
+        other.fusion = fusion
+        return other
+
     def use_encoder(self, encoder, spec: str) -> None:
         """Query with this encoder; refuse one the index was not built with."""
         built_with = self.manifest["encoder"]["id"]
@@ -126,7 +167,7 @@ class Searcher:
     @property
     def encoder(self):
         if self._encoder is None:
-            from index.encoders import make_encoder
+            from docqa.index.encoders import make_encoder
 
             self._encoder = make_encoder(self.manifest["encoder"]["id"])
         return self._encoder
@@ -152,16 +193,18 @@ class Searcher:
         if docs:
             unknown = [d for d in docs if d not in self.documents]
             if unknown:
-                raise QueryError(f"unknown document {', '.join(map(repr, unknown))}; indexed: "
-                                 f"{', '.join(sorted(self.documents))}")
+                raise QueryError(f"unknown document {some(map(repr, unknown))}; indexed: "
+                                 f"{some(sorted(self.documents))} (see `docqa docs`)")
             mask &= np.isin(self._doc_codes, [self._doc_codes_of[d] for d in docs])
         if orgs:
             wanted = []
             for org in orgs:
-                needle = str(org).lower().strip()
-                matches = [n for n, name in enumerate(self._orgs) if needle and needle in name.lower()]
+                # exact names only, as the app offers them: a substring filter ("UW") would
+                # silently take in every organisation that contains it
+                needle = " ".join(str(org).lower().split())
+                matches = [n for n, name in enumerate(self._orgs) if needle in organisation_names(name)]
                 if not matches:
-                    raise QueryError(f"unknown organisation {org!r}; indexed: {'; '.join(self._orgs)}")
+                    raise QueryError(f"unknown organisation {org!r}; indexed: {some(repr(o) for o in self._orgs)}")
                 wanted.extend(matches)
             mask &= np.isin(self._org_codes, wanted)
         if years:
@@ -202,29 +245,34 @@ class Searcher:
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
-    def search(self, query: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
-               query_vector: np.ndarray | None = None) -> list[Hit]:
-        hits, _ = self.search_with_units(query, k=k, mode=mode, docs=docs, orgs=orgs, years=years,
-                                         query_vector=query_vector, unit_passages=0)
-        return hits
+    def row_of(self, chunk_id: str) -> int | None:
+        return self._row_of.get(chunk_id)
 
-    def search_with_units(self, query: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
-                          query_vector: np.ndarray | None = None, unit_passages: int = 5
-                          ) -> tuple[list[Hit], list[UnitCandidate]]:
-        """Ranked hits, and the answer windows of the first `unit_passages` hits, best first."""
+    def idf(self, term: str) -> float | None:
+        """The BM25 idf of an analysed term; None for a term the corpus never uses."""
+        col = self._idx.bm25.vocab.get(term)
+        return None if col is None else float(self._idx.bm25.idf[col])
+
+    def organisations(self) -> list[str]:
+        return list(self._orgs)
+
+    def search(self, query: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
+               query_vector: np.ndarray | None = None, rerank: Rerank | None = None) -> list[Hit]:
+        """The top `k` passages: retrieve (BM25, dense or both) -> fuse -> rerank (a stage handed in,
+        hybrid mode only). `query` is taken as given: the caller has cleaned it (`prepare_query`)."""
         if mode not in MODES:
             raise QueryError(f"mode={mode!r}: use one of {', '.join(MODES)}")
-        if not isinstance(k, int) or k < 1:
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise QueryError(f"k={k!r}: must be a whole number >= 1")
-        query, _ = prepare_query(query)
+        query, _ = prepare_query(query)  # idempotent: a cleaned query comes back as it was
         mask = self.filter_mask(docs, orgs, years)
-        n = max(CANDIDATES, k, self.fusion.rerank_depth)
+        depth = rerank.depth if rerank is not None and mode == "hybrid" else 0
+        n = max(self.fusion.candidates, k, depth)
         bm25_ids = bm25_scores = dense_ids = dense_scores = np.zeros(0)
         if mode in ("bm25", "hybrid"):
             bm25_ids, bm25_scores = self.bm25_ranking(query, n, mask)
-        if mode in ("dense", "hybrid") or unit_passages:
-            if query_vector is None:
-                query_vector = self.encoder.encode_queries([query])[0]
+        if mode in ("dense", "hybrid") and query_vector is None:
+            query_vector = self.encoder.encode_queries([query])[0]
         if mode in ("dense", "hybrid"):
             dense_ids, dense_scores = self.dense_ranking(query_vector, n, mask)
         bm25_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(bm25_ids, bm25_scores), 1)}
@@ -242,35 +290,18 @@ class Searcher:
             for rank, (i, score) in enumerate(ranked, 1):
                 b, d = bm25_side.get(i), dense_side.get(i)
                 out.append(Hit(rank, self.passages[i], float(score), b[0] if b else None, b[1] if b else None,
-                               d[0] if d else None, d[1] if d else None))
+                               d[0] if d else None, d[1] if d else None, row=i))
             return out
 
-        candidates: list[UnitCandidate] = []
-        depth = self.fusion.rerank_depth if mode == "hybrid" and self.fusion.rerank_weight > 0 else 0
         if depth:
             head = fused[:depth]
-            candidates = self.units.candidates(query, query_vector, make_hits(head), [i for i, _ in head])
-            best_unit: dict[str, float] = {}
-            for c in candidates:
-                best_unit.setdefault(c.hit.passage.chunk_id, c.score)
-            head = [(i, s + self.fusion.rerank_weight * best_unit.get(self.passages[i].chunk_id, 0.0))
-                    for i, s in head]
-            head.sort(key=lambda item: (-item[1], item[0]))
+            new_scores = rerank(make_hits(head), query_vector)
+            head = sorted(((i, float(s)) for (i, _), s in zip(head, new_scores)), key=lambda item: (-item[1], item[0]))
             fused = head + fused[depth:]
-        hits = make_hits(fused[:k])
-        if not unit_passages:
-            return hits, []
-        shown = {h.passage.chunk_id: h for h in hits[:unit_passages]}
-        if candidates:
-            # same windows, now pointing at the hits as finally ranked
-            candidates = [replace(c, hit=shown[c.hit.passage.chunk_id],
-                                  features={**c.features, "rank": shown[c.hit.passage.chunk_id].rank})
-                          for c in candidates if c.hit.passage.chunk_id in shown]
-        else:
-            top = hits[:unit_passages]
-            candidates = self.units.candidates(query, query_vector, top,
-                                               [self._row_of[h.passage.chunk_id] for h in top])
-        return hits, candidates
+        return make_hits(fused[:k])
+
+    def query_vector(self, query: str) -> np.ndarray:
+        return self.encoder.encode_queries([query])[0]
 
     def _fuse(self, bm25_side: dict, dense_side: dict) -> list[tuple[int, float]]:
         f = self.fusion

@@ -33,12 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunk import ChunkSettings, CleanDocument
-from ingest.discover import discover_files
-from ingest.metadata import MANIFEST_NAME
-from ingest.records import DocumentMeta, IngestReport, Passage, text_hash
-from index.analyzer import Analyzer, AnalyzerSettings
-from index.rowfile import RowFile
+from docqa.errors import DocqaError
+from docqa.ingest.chunk import ChunkSettings, CleanDocument
+from docqa.ingest.discover import discover_files
+from docqa.ingest.metadata import MANIFEST_NAME
+from docqa.ingest.records import DocumentMeta, IngestReport, Passage, text_hash
+from docqa.index.analyzer import Analyzer, AnalyzerSettings
+from docqa.index.rowfile import RowFile
 
 FORMAT_VERSION = 2  # 2: bm25-compounds/
 CURRENT = "CURRENT"
@@ -60,7 +61,7 @@ MAX_UNIT_CHARS = 350
 Progress = Callable[[str], None]
 
 
-class IndexProblem(Exception):
+class IndexProblem(DocqaError):
     """Base of the index errors; each message says what to do next."""
 
 
@@ -242,8 +243,8 @@ def _write_jsonl(path: Path, rows) -> None:
 def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
                 progress: Progress | None = None, cache_dir: Path | None = None) -> BuildResult:
     """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically."""
-    from index.bm25 import BM25Index
-    from ingest.pipeline import ingest_corpus
+    from docqa.index.bm25 import BM25Index
+    from docqa.ingest.pipeline import ingest_corpus
 
     say = progress or (lambda _msg: None)
     corpus_dir, index_dir = Path(corpus_dir).resolve(), Path(index_dir).resolve()
@@ -344,7 +345,7 @@ def passage_units(passages: list[Passage]) -> np.ndarray:
     """Sentence-like units of every passage as rows (passage index, start, end), offsets into
     the passage text. Answers are chosen among these, so their vectors are computed at build time
     and a question costs no more encoding than its own vector."""
-    from ingest.chunk import split_long_unit, split_units
+    from docqa.ingest.chunk import split_long_unit, split_units
 
     rows = []
     for i, p in enumerate(passages):
@@ -362,7 +363,7 @@ def _document_row(doc: CleanDocument) -> dict:
 
 
 def _embed_with_cache(cache_dir: Path, encoder, texts: list[str], say: Progress) -> tuple[np.ndarray, int]:
-    from index.cache import EmbeddingCache
+    from docqa.index.cache import EmbeddingCache
 
     cache = EmbeddingCache(cache_dir, encoder.encoder_id, encoder.dim)
     keys = [text_hash(t) for t in texts]
@@ -464,7 +465,8 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
     build = current_build(index_dir)
     try:
         return _load_build(Path(index_dir), verify)
-    except IndexDamagedError:
+    except (IndexDamagedError, IndexMismatchError):
+        # a reader that read the old manifest while CURRENT switched sees either kind of mismatch
         if build is not None and current_build(index_dir) not in (None, build):
             return _load_build(Path(index_dir), verify)
         raise
@@ -473,7 +475,7 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
 def _load_build(index_dir: Path, verify: bool) -> LoadedIndex:
     import faiss
 
-    from index.bm25 import BM25Index
+    from docqa.index.bm25 import BM25Index
 
     index_dir = Path(index_dir)
     build = current_build(index_dir)

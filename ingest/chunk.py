@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.clean import Line
-from ingest.records import DocumentMeta, Passage, make_chunk_id
-from ingest.sections import find_headings, section_paths
+from docqa.ingest.clean import Line
+from docqa.ingest.records import DocumentMeta, Passage, make_chunk_id
+from docqa.ingest.sections import find_headings, section_paths
 
 MAX_PASSAGE_CHARS = 1000  # the text a user reads and a citation points to; the eval judges this much
 

@@ -9,10 +9,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.readers import SUPPORTED_SUFFIXES, unsupported_type_reason
+from docqa.errors import DocqaError
+from docqa.ingest.readers import SUPPORTED_SUFFIXES, unsupported_type_reason
 
 _HINT = "pass --corpus or set DOCQA_CORPUS to a folder with .txt and .pdf files"
 _HASH_CHUNK = 1024 * 1024
+
+
+class CorpusFolderError(DocqaError, FileNotFoundError):
+    """The corpus folder is missing or not a folder; the message says which and what to do."""
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,9 @@ def discover_files(corpus_dir: str | os.PathLike) -> Discovery:
     """Walk `corpus_dir` recursively. Raises FileNotFoundError / NotADirectoryError for a bad folder."""
     root = os.path.abspath(os.fspath(corpus_dir))
     if not os.path.exists(root):
-        raise FileNotFoundError(f"corpus folder not found: {root}; {_HINT}")
+        raise CorpusFolderError(f"corpus folder not found: {root}; {_HINT}")
     if not os.path.isdir(root):
-        raise NotADirectoryError(f"corpus path is not a folder: {root}; {_HINT}")
+        raise CorpusFolderError(f"corpus path is not a folder: {root}; {_HINT}")
     candidates, skipped = _walk(root)
     files, duplicates = _drop_duplicates(root, candidates)
     return Discovery(files=tuple(files), skipped=tuple(sorted(skipped + duplicates)))

@@ -5,7 +5,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from ingest.records import DocumentMeta
+from docqa.ingest.records import DocumentMeta
 
 MANIFEST_NAME = "manifest.toml"
 _FIELDS = {"title": str, "organisation": str, "year": int, "kind": str}

@@ -5,12 +5,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.chunk import ChunkSettings, CleanDocument, chunk_document
-from ingest.clean import clean_pdf_pages, clean_text_file
-from ingest.discover import discover_files
-from ingest.metadata import CorpusManifest
-from ingest.readers import UnreadableFileError, read_document
-from ingest.records import IngestReport, Passage
+from docqa.ingest.chunk import ChunkSettings, CleanDocument, chunk_document
+from docqa.ingest.clean import clean_pdf_pages, clean_text_file
+from docqa.ingest.discover import discover_files
+from docqa.ingest.metadata import CorpusManifest
+from docqa.ingest.readers import UnreadableFileError, read_document
+from docqa.ingest.records import IngestReport, Passage
 
 log = logging.getLogger(__name__)
 

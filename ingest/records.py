@@ -1,4 +1,4 @@
-"""The records that flow from ingest to index to answers.
+"""The records that flow from docqa.ingest to index to answers.
 
 A `Passage` carries everything a citation needs, so nothing downstream has to look the
 document up again: the app, the CLI and the evaluation all read the same frozen record.

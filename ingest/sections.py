@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.clean import Line
+from docqa.ingest.clean import Line
 
 # "1.2 Missie", "1.2. Werk en Inkomen", "2.3.1  Afhandeling van meldingen", "10.  Organisatie"
 _NUMBERED_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-ZÀ-Ý][^\n]{1,90})$")

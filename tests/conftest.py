@@ -28,14 +28,14 @@ def corpus_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def e5_encoder():
-    from index.encoders import make_encoder
+    from docqa.index.encoders import make_encoder
 
     return make_encoder("e5-small")
 
 
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory, corpus_dir, e5_encoder) -> Path:
-    from index.store import build_index
+    from docqa.index.store import build_index
 
     index_dir = tmp_path_factory.mktemp("real-index")
     build_index(corpus_dir, index_dir, e5_encoder, cache_dir=config.cache_dir())
@@ -43,17 +43,12 @@ def real_index_dir(tmp_path_factory, corpus_dir, e5_encoder) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_searcher(real_index_dir, e5_encoder):
-    from index.search import Searcher
+def real_engine(real_index_dir, e5_encoder):
+    """The engine over the real index, with the session's one e5 model."""
+    from docqa.engine import Engine
+    from docqa.index.search import Searcher
 
-    return Searcher.load(real_index_dir, encoder=e5_encoder)
-
-
-@pytest.fixture(scope="session")
-def real_answerer(real_searcher):
-    from docqa.answer import Answerer
-
-    return Answerer(real_searcher)
+    return Engine(Searcher.load(real_index_dir, encoder=e5_encoder))
 
 
 def write_small_corpus(folder: Path) -> Path:
@@ -83,8 +78,8 @@ def write_small_corpus(folder: Path) -> Path:
 def build_small_hash_index(root: Path, filler: str = "Dit stuk gaat over {topic}. ") -> Path:
     """The small corpus plus four one-line documents, indexed with the hash encoder. The fillers
     give BM25 enough documents for a word of one document to have a positive idf."""
-    from index.encoders import make_encoder
-    from index.store import build_index
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
 
     corpus = write_small_corpus(root / "corpus")
     for i, topic in enumerate(["archief", "huisvesting", "reizen", "verlof"]):
@@ -101,8 +96,8 @@ def small_corpus(tmp_path) -> Path:
 @pytest.fixture()
 def small_index(tmp_path, small_corpus) -> Path:
     """An index of the small corpus built with the deterministic hash encoder (fast)."""
-    from index.encoders import make_encoder
-    from index.store import build_index
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
 
     index_dir = tmp_path / "index"
     build_index(small_corpus, index_dir, make_encoder("hash"), cache_dir=tmp_path / "cache")
@@ -114,3 +109,14 @@ def _no_network_models():
     # Nothing may reach a model hub: the models ship inside packages.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+REAL_FIXTURES = {"real_index_dir", "real_engine", "e5_encoder", "minilm"}
+
+
+def pytest_collection_modifyitems(config, items):
+    # Every test that loads the real model or index is `slow`, whether or not it says so, so
+    # `make test-fast` (-m "not slow and not browser") never starts a model.
+    for item in items:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

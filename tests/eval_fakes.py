@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.records import DocumentMeta, Passage
+from docqa.ingest.records import DocumentMeta, Passage
 
 # Two invented documents; every passage below is a slice of one of them.
 DOCUMENTS = {
@@ -90,9 +90,10 @@ class FakeSearcher:
     rankings: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=lambda: {"fingerprint": "fake-index-0001"})
     calls: list = field(default_factory=list)
+    answers: dict = field(default_factory=dict)  # question -> (answer text, abstained, confidence); others abstain
 
     def __post_init__(self):
-        self.documents = {
+        self.document_meta = {
             doc_id: DocumentMeta(doc_id, doc_id, doc_id.split("-")[0], int(doc_id[-4:]), "jaarplan", f"/fake/{doc_id}.txt")
             for doc_id in DOCUMENTS
         }
@@ -105,7 +106,17 @@ class FakeSearcher:
         ranked = self.rankings.get(mode, {}).get(query, [])
         passages = [PASSAGES[item] if isinstance(item, str) else item for item in ranked]
         # Scores tie on purpose: the evaluation must follow the list order, not sort by score.
-        return [FakeHit(rank=i, passage=p, score=1.0) for i, p in enumerate(passages[:k], start=1)]
+        return FakeResult(query, tuple(FakeHit(rank=i, passage=p, score=1.0) for i, p in enumerate(passages[:k], start=1)))
+
+    def ask(self, question: str, *, k: int = 10, mode: str = "hybrid") -> "FakeAnswer":
+        text, abstained, confidence = self.answers.get(question, ("", True, "laag"))
+        return FakeAnswer(text, abstained, confidence, self.search(question, k=k, mode=mode).hits)
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    query: str
+    hits: tuple
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ class FakeAnswerer:
 
     def ask(self, question: str, *, k: int = 10, mode: str = "hybrid") -> FakeAnswer:
         text, abstained, confidence = self.answers.get(question, ("", True, "laag"))
-        return FakeAnswer(text, abstained, confidence, tuple(self.searcher.search(question, k=k, mode=mode)))
+        return FakeAnswer(text, abstained, confidence, self.searcher.search(question, k=k, mode=mode).hits)
 
 
 def question_line(qid, question, answer="", evidence=(), qtype="factoid", **extra) -> str:
@@ -182,7 +193,8 @@ SCRIPTED_RANKINGS["hybrid"] = SCRIPTED_RANKINGS["dense"]
 
 
 def scripted_searcher() -> FakeSearcher:
-    return FakeSearcher(rankings=SCRIPTED_RANKINGS)
+    """A fake engine: scripted rankings, and scripted answers for `ask`."""
+    return FakeSearcher(rankings=SCRIPTED_RANKINGS, answers=SCRIPTED_ANSWERS)
 
 
 def scripted_answerer(searcher: FakeSearcher) -> FakeAnswerer:

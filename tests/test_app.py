@@ -50,8 +50,8 @@ def write_tricky_corpus(folder: Path) -> Path:
 
 @pytest.fixture()
 def tricky_index(tmp_path) -> tuple[Path, Path]:
-    from index.encoders import make_encoder
-    from index.store import build_index
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
 
     corpus = write_tricky_corpus(tmp_path / "tricky-corpus")
     index = tmp_path / "tricky-index"
@@ -148,7 +148,7 @@ def test_document_filter_narrows_passages(monkeypatch, real_index_dir):
 
 @pytest.mark.slow
 def test_documents_page_real(monkeypatch, real_index_dir):
-    from index.store import read_manifest
+    from docqa.index.store import read_manifest
 
     at = app_at(monkeypatch, real_index_dir)
     at.sidebar.radio(key="page").set_value("docs").run()
@@ -181,7 +181,7 @@ def test_missing_index_gives_guidance(monkeypatch, tmp_path):
 
 
 def test_damaged_index_gives_message(monkeypatch, small_index, small_corpus):
-    from index.store import current_build
+    from docqa.index.store import current_build
 
     (current_build(small_index) / "passages.jsonl").write_text("kapot\n", encoding="utf-8")
     at = app_at(monkeypatch, small_index, small_corpus)
@@ -271,13 +271,14 @@ def test_pdf_outside_corpus_is_refused(monkeypatch, tricky_index, tmp_path):
 
 
 def test_abstention_shows_not_found_with_nearest_passages(monkeypatch, small_index, small_corpus):
-    from docqa import answer as answer_mod
+    from docqa.engine import Engine
+    from docqa.qa import answer as answer_mod
 
     def abstain(self, question, *, k=10, mode="hybrid", docs=(), orgs=(), years=()):
-        hits = tuple(self.searcher.search(question, k=k, mode=mode, docs=docs, orgs=orgs, years=years))
+        hits = self.search(question, k=k, mode=mode, docs=docs, orgs=orgs, years=years).hits
         return answer_mod.Answer(question, "", True, "laag", {"reason": "test"}, (), hits, ())
 
-    monkeypatch.setattr(answer_mod.Answerer, "ask", abstain)
+    monkeypatch.setattr(Engine, "ask", abstain)
     at = app_at(monkeypatch, small_index, small_corpus)
     ask(at, "wat is de hoofdstad van Peru")
     values = markdown_values(at)
@@ -294,8 +295,8 @@ def test_abstention_shows_not_found_with_nearest_passages(monkeypatch, small_ind
 def test_rebuilt_index_is_picked_up(monkeypatch, small_index, small_corpus, tmp_path):
     """After `docqa ingest` swaps in a new build the next run uses it; earlier answers on the page
     still render (without the context of documents the new build lacks)."""
-    from index.encoders import make_encoder
-    from index.store import build_index
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
 
     at = app_at(monkeypatch, small_index, small_corpus)
     ask(at, "hoeveel medewerkers had Beta")
@@ -395,10 +396,9 @@ def test_safe_corpus_file(tmp_path):
 
 
 def test_exports(small_index):
-    from docqa.answer import Answerer
-    from index.search import Searcher
+    from docqa.engine import Engine
 
-    answer = Answerer(Searcher.load(small_index)).ask("Hoeveel medewerkers had Beta eind 2023?", k=3)
+    answer = Engine.open(small_index).ask("Hoeveel medewerkers had Beta eind 2023?", k=3)
     rows = list(csv.DictReader(io.StringIO(sup.export_csv(answer))))
     assert len(rows) == len(answer.hits) and tuple(rows[0]) == sup.CSV_FIELDS
     assert {r["question"] for r in rows} == {answer.question}

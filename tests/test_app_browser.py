@@ -81,8 +81,8 @@ def test_example_question_in_chromium(real_index_dir, tmp_path):
 
 def test_html_in_documents_shows_as_text(tmp_path):
     require_browser()
-    from index.encoders import make_encoder
-    from index.store import build_index
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
 
     corpus = write_tricky_corpus(tmp_path / "corpus")
     index = tmp_path / "index"

@@ -2,8 +2,8 @@
 (No timing is asserted: `make bench` measures, tests do not.)"""
 import numpy as np
 
-from eval.benchmark import markdown
-from eval.scale import measure_size, random_unit_vectors, synthetic_tokens
+from docqa.eval.benchmark import markdown
+from docqa.eval.scale import measure_size, random_unit_vectors, synthetic_tokens
 
 
 def test_scale_step_reports_every_measure():
@@ -29,8 +29,8 @@ def test_synthetic_passages_keep_the_real_vocabulary_and_vectors_are_unit_length
 
 
 def test_a_synthetic_index_loads_like_a_real_one_and_is_measured(small_index, tmp_path):
-    from eval.scale import measure_searcher, write_synthetic_index
-    from index.search import Searcher
+    from docqa.eval.scale import measure_searcher, write_synthetic_index
+    from docqa.index.search import Searcher
 
     real = Searcher.load(small_index)
     row = write_synthetic_index(small_index, 300, tmp_path / "synthetic")

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index import bm25 as bm25_module
-from index.bm25 import BM25Index
+from docqa.index import bm25 as bm25_module
+from docqa.index.bm25 import BM25Index
 
 # "de" is in 5 of 6 passages (negative idf -> epsilon floor), "wet" in exactly half
 # (idf exactly 0), the rest are rarer; passage 4 is empty.

@@ -7,7 +7,7 @@ import textwrap
 
 import numpy as np
 
-from index.cache import CACHE_FILE, EmbeddingCache
+from docqa.index.cache import CACHE_FILE, EmbeddingCache
 
 DIM = 8
 
@@ -40,7 +40,7 @@ def test_concurrent_saves_from_two_processes_never_mix_hashes_and_vectors(tmp_pa
         import sys
         import numpy as np
         sys.path.insert(0, {str(lib)!r})
-        from index.cache import EmbeddingCache
+        from docqa.index.cache import EmbeddingCache
         from test_cache_helpers import keys, vector_for
         prefix = int(sys.argv[1])
         for round_ in range(15):

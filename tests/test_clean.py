@@ -1,8 +1,8 @@
 """Cleaning of PDF-extracted text: split words, hyphenation, page numbers, headers, headings."""
-from ingest.chunk import ChunkSettings, CleanDocument, chunk_document, split_units
-from ingest.clean import clean_pdf_pages, clean_text_file, find_page_number_lines
-from ingest.records import DocumentMeta
-from ingest.sections import find_headings, section_paths
+from docqa.ingest.chunk import ChunkSettings, CleanDocument, chunk_document, split_units
+from docqa.ingest.clean import clean_pdf_pages, clean_text_file, find_page_number_lines
+from docqa.ingest.records import DocumentMeta
+from docqa.ingest.sections import find_headings, section_paths
 
 META = DocumentMeta("doc-2024", "Jaarplan 2024", "Dienst Alfa", 2024, "jaarplan", "/tmp/doc-2024.txt")
 

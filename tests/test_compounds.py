@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from conftest import build_small_hash_index
-from index.analyzer import Analyzer, AnalyzerSettings
-from index.bm25 import BM25Index
-from index.search import FusionSettings, Searcher
+from docqa.index.analyzer import Analyzer, AnalyzerSettings
+from docqa.index.bm25 import BM25Index
+from docqa.index.search import FusionSettings, Searcher
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Definition questions ("wat is X", "waar staat X voor"): the answer window that defines X wins."""
 import pytest
 
-from index.units import UnitSettings, defined_subject, defines
+from docqa.qa.question import defined_subject
+from docqa.qa.windows import WindowSettings, defines
 
 
 @pytest.mark.parametrize("question, subject, acronym", [
@@ -43,4 +44,4 @@ def test_a_window_that_defines_the_subject(question, window, before, expected):
 
 def test_a_negative_weight_is_named():
     with pytest.raises(ValueError, match="w_definition=-1"):
-        UnitSettings(w_definition=-1)
+        WindowSettings(w_definition=-1)

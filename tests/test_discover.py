@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.discover import Discovery, discover_files
+from docqa.ingest.discover import CorpusFolderError, Discovery, discover_files
 from tests import pdf_factory
 
 
@@ -180,7 +180,7 @@ def test_unreadable_folder_is_skipped(tmp_path, monkeypatch):
 
 def test_missing_corpus_folder_says_what_to_do(tmp_path):
     missing = tmp_path / "nergens"
-    with pytest.raises(FileNotFoundError) as caught:
+    with pytest.raises(CorpusFolderError) as caught:
         discover_files(missing)
     assert str(missing) in str(caught.value)
     assert "--corpus" in str(caught.value) and "DOCQA_CORPUS" in str(caught.value)
@@ -188,7 +188,7 @@ def test_missing_corpus_folder_says_what_to_do(tmp_path):
 
 def test_a_file_as_corpus_folder_says_what_to_do(tmp_path):
     file = make(tmp_path, "doc.txt")
-    with pytest.raises(NotADirectoryError) as caught:
+    with pytest.raises(CorpusFolderError) as caught:
         discover_files(file)
     assert str(file) in str(caught.value)
     assert "DOCQA_CORPUS" in str(caught.value)

@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from index.encoders import HashEncoder, make_encoder
-from index.search import Searcher
-from index.store import build_index
+from docqa.index.encoders import HashEncoder, make_encoder
+from docqa.index.search import Searcher
+from docqa.index.store import build_index
 
 
 @pytest.fixture(scope="module")

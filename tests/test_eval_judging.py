@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from eval.judging import SHOWN_ANSWER_CHARS, SHOWN_PASSAGE_CHARS, is_correct, is_relevant, norm
+from docqa.eval.judging import SHOWN_ANSWER_CHARS, SHOWN_PASSAGE_CHARS, is_correct, is_relevant, norm
 
 
 def test_norm_lowercases_and_keeps_only_letters_and_digits():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eval.metrics import (
+from docqa.eval.metrics import (
     ALL_METRICS,
     NO_RELEVANT_PASSAGE,
     aggregate,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.questions import Evidence, QuestionSetError, load_questions
+from docqa.eval.questions import Evidence, QuestionSetError, load_questions
 from eval_fakes import QUESTIONS, FakeSearcher, ev, question_line, write_lines
 
 GAMMA, DELTA = "gamma-jaarplan-2025", "delta-verslag-2024"
@@ -140,7 +140,7 @@ def test_byte_order_mark_and_invalid_utf8(tmp_path):
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):
-    from eval import EvalError
+    from docqa.eval import EvalError
 
     with pytest.raises(EvalError, match="cannot read question file"):
         load_questions(tmp_path / "bestaat-niet.jsonl", FakeSearcher())
@@ -151,7 +151,7 @@ class _RawCorpus:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.documents = {path.stem: None for path in folder.glob("*.txt")}
+        self.document_meta = {path.stem: None for path in folder.glob("*.txt")}
 
     def document_text(self, doc_id: str) -> str:
         return (self.folder / f"{doc_id}.txt").read_text(encoding="utf-8")

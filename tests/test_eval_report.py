@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from eval import EvalError
-from eval.cli import add_eval_arguments, run_eval_command
-from eval.evaluate import (
+from docqa.eval import EvalError
+from docqa.eval.cli import add_eval_arguments, run_eval_command
+from docqa.eval.evaluate import (
     compare,
     evaluate,
     markdown_table,
@@ -18,11 +18,12 @@ from eval.evaluate import (
     without_volatile,
     write_outputs,
 )
-from eval.questions import QuestionSetError, load_questions
+from docqa.eval.questions import QuestionSetError, load_questions
 from eval_fakes import (
     PASSAGES,
     QUESTIONS,
     FakeAnswerer,
+    FakeResult,
     FakeHit,
     FakeSearcher,
     question_line,
@@ -169,7 +170,7 @@ def test_the_shown_list_is_judged_even_when_the_searcher_breaks_its_contract(que
         def search(self, query, *, k=10, mode="hybrid", docs=(), orgs=(), years=()):
             if query == "wat is de doorlooptijd bij Gamma":  # repeat, wrong ranks, more than k
                 shown = [other, other, relevant] + [other] * 10
-                return [FakeHit(rank=7, passage=p, score=1.0) for p in shown]
+                return FakeResult(query, tuple(FakeHit(rank=7, passage=p, score=1.0) for p in shown))
             return super().search(query, k=k, mode=mode)
 
     searcher = SloppySearcher(rankings={"bm25": {}})
@@ -224,7 +225,7 @@ def test_cli_writes_outputs_and_prints_table_and_problems(question_file, tmp_pat
     path = write_lines(tmp_path / "met-fouten.jsonl", lines)
     searcher = scripted_searcher()
     args = _parser().parse_args(["--questions", str(path), "--modes", "bm25,dense", "--out", str(tmp_path / "o")])
-    assert run_eval_command(args, lambda: searcher, scripted_answerer) == 0
+    assert run_eval_command(args, lambda: searcher) == 0
     out, err = capsys.readouterr()
     assert "| bm25 | 0.3333 |" in out and "| dense |" in out and "| hybrid |" not in out
     assert f"{path}:5: invalid JSON" in err and f"{path}:6: unknown type 'raadsel'" in err
@@ -232,12 +233,13 @@ def test_cli_writes_outputs_and_prints_table_and_problems(question_file, tmp_pat
     assert report["questions"]["problems"] == 2 and report["settings"]["modes"] == ["bm25", "dense"]
 
 
-def test_cli_no_ask_does_not_load_the_answerer(question_file, capsys):
-    def no_answerer(searcher):
-        raise AssertionError("answerer loaded despite --no-ask")
+def test_cli_no_ask_asks_nothing(question_file, capsys):
+    class SearchOnly(type(scripted_searcher())):
+        def ask(self, *args, **kwargs):
+            raise AssertionError("asked despite --no-ask")
 
     args = _parser().parse_args(["--questions", str(question_file), "--modes", "bm25", "--no-ask"])
-    assert run_eval_command(args, scripted_searcher, no_answerer) == 0
+    assert run_eval_command(args, lambda: SearchOnly(rankings=scripted_searcher().rankings)) == 0
     assert "| ask |" not in capsys.readouterr().out
 
 
@@ -245,23 +247,23 @@ def test_cli_compare(question_file, tmp_path, capsys):
     result = _run(question_file)
     write_outputs(result.report, result.runs, result.failures, tmp_path / "a")
     args = _parser().parse_args(["--compare", str(tmp_path / "a" / "report.json"), str(tmp_path / "a" / "report.json")])
-    assert run_eval_command(args, None, None) == 0
+    assert run_eval_command(args, None) == 0
     assert "| bm25 | S@1 | 0.3333 | 0.3333 | +0.0000 |" in capsys.readouterr().out
 
 
 def test_cli_errors(question_file, tmp_path, capsys):
     with pytest.raises(EvalError, match="give --questions"):
-        run_eval_command(_parser().parse_args([]), scripted_searcher, scripted_answerer)
+        run_eval_command(_parser().parse_args([]), scripted_searcher)
     with pytest.raises(EvalError, match="unknown search mode"):
         args = _parser().parse_args(["--questions", str(question_file), "--modes", "bm25,snel"])
-        run_eval_command(args, scripted_searcher, scripted_answerer)
+        run_eval_command(args, scripted_searcher)
     (tmp_path / "geen.json").write_text("[]")
     with pytest.raises(EvalError, match="not a docqa eval report"):
         args = _parser().parse_args(["--compare", str(tmp_path / "geen.json"), str(tmp_path / "geen.json")])
-        run_eval_command(args, None, None)
+        run_eval_command(args, None)
     bad = write_lines(tmp_path / "slecht.jsonl", [question_line("q-1", "vraag", "iets", [
         {"doc": "gamma-jaarplan-2025", "quote": "deze zin staat helemaal nergens in het plan"}])])
     capsys.readouterr()
     with pytest.raises(QuestionSetError, match="none of the evidence quotes"):
-        run_eval_command(_parser().parse_args(["--questions", str(bad)]), scripted_searcher, scripted_answerer)
+        run_eval_command(_parser().parse_args(["--questions", str(bad)]), scripted_searcher)
     assert f"{bad}:1: evidence[0]: quote not found" in capsys.readouterr().err

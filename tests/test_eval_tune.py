@@ -1,8 +1,8 @@
 """`docqa eval --tune`: cross-validated choice of a setting (eval/tune.py)."""
 import pytest
 
-from eval import EvalError
-from eval.tune import cross_validate, parse_grid
+from docqa.eval import EvalError
+from docqa.eval.tune import cross_validate, parse_grid
 
 from conftest import DEV_QUESTIONS
 
@@ -34,10 +34,10 @@ def test_ties_go_to_the_value_listed_first():
 
 @pytest.mark.parametrize("spec, message", [
     ("rerank_weight=1,2", "SETTING=V1,V2"),
-    ("fusion.nope=1,2", "fusion has no setting 'nope'; it has compound_weight, dense_weight"),
-    ("fusion.rerank_weight=-1,2", "bad value '-1' for fusion.rerank_weight"),
+    ("fusion.nope=1,2", "fusion has no setting 'nope'; it has candidates, compound_weight, dense_weight"),
+    ("rerank.weight=-1,2", "bad value '-1' for rerank.weight"),
     ("fusion.method=rrf,bm42", "bad value 'bm42'"),
-    ("units.window_chars=250", "at least two different values"),
+    ("windows.window_chars=250", "at least two different values"),
 ])
 def test_bad_grids_are_refused_naming_the_problem(spec, message):
     with pytest.raises(EvalError, match=message.replace("(", r"\(")):
@@ -45,19 +45,18 @@ def test_bad_grids_are_refused_naming_the_problem(spec, message):
 
 
 def test_grid_values_take_the_setting_type():
-    grid = parse_grid("units.window_chars=200, 250,250")
-    assert grid.name == "units.window_chars" and grid.values == (200, 250)
+    grid = parse_grid("windows.window_chars=200, 250,250")
+    assert grid.name == "windows.window_chars" and grid.values == (200, 250)
 
 
-def test_tuning_the_rerank_on_dev_chooses_it_in_every_fold(real_searcher, capsys):
+def test_tuning_the_rerank_on_dev_chooses_it_in_every_fold(real_engine, capsys):
     from argparse import Namespace
 
-    from docqa.answer import Answerer
-    from eval.cli import run_eval_command
+    from docqa.eval.cli import run_eval_command
 
-    args = Namespace(compare=None, questions=str(DEV_QUESTIONS), tune="fusion.rerank_weight=0,3", metric="mrr@10",
+    args = Namespace(compare=None, questions=str(DEV_QUESTIONS), tune="rerank.weight=0,3", metric="mrr@10",
                      folds=5, repeats=2, k=10, out=None, modes="hybrid", no_ask=False)
-    assert run_eval_command(args, lambda: real_searcher, Answerer) == 0
+    assert run_eval_command(args, lambda: real_engine) == 0
     out = capsys.readouterr().out
     assert "| 3.0 (default) |" in out and "| 0.0 |" in out
     rows = {line.split("|")[1].strip(): line.split("|") for line in out.splitlines() if line.startswith("| 0.0") or line.startswith("| 3.0")}
@@ -65,4 +64,4 @@ def test_tuning_the_rerank_on_dev_chooses_it_in_every_fold(real_searcher, capsys
     # chosen in every fold, so the held-out score is the full-set score of 3.0
     full = float(rows["3.0 (default)"][4])
     assert f"held out (5 folds x 2 shuffles): {full:.4f}" in out
-    assert real_searcher.fusion.rerank_weight == 3.0  # restored after tuning
+    assert real_engine.settings.rerank.weight == 3.0  # each value had an engine of its own

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from index.search import Searcher
-from index.store import IndexDamagedError, IndexProblem, current_build, load_index
+from docqa.index.search import Searcher
+from docqa.index.store import IndexDamagedError, IndexProblem, current_build, load_index
 
 QUERY = "aanvragen van gemeenten"
 
@@ -108,7 +108,7 @@ def test_cli_reports_a_damaged_index_in_one_line(built, model_flag):
 def test_a_build_refuses_while_another_process_builds(built):
     corpus, index, cache = built
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from index.store import build_lock\n"
+        "import sys, time; from pathlib import Path; from docqa.index.store import build_lock\n"
         f"with build_lock(Path({str(index)!r})):\n    print('locked', flush=True); time.sleep(30)")],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from index.analyzer import Analyzer
-from index.encoders import make_encoder
-from index.search import FusionSettings, QueryError, Searcher, prepare_query
+from docqa.index.analyzer import Analyzer
+from docqa.index.encoders import make_encoder
+from docqa.index.search import FusionSettings, QueryError, Searcher, prepare_query
 from conftest import write_small_corpus
-from index.store import (IndexBusyError, IndexDamagedError, IndexMismatchError, IndexMissingError, IndexSettings,
+from docqa.index.store import (IndexBusyError, IndexDamagedError, IndexMismatchError, IndexMissingError, IndexSettings,
                          build_index, build_lock, current_build, indexed_text, is_stale, load_index)
 
 
@@ -100,7 +100,7 @@ def test_disagreeing_counts_are_refused(small_index):
 def test_failed_build_leaves_the_previous_index_working(small_index, small_corpus, monkeypatch):
     before = [h.passage.chunk_id for h in Searcher.load(small_index).search("Beta medewerkers")]
     (small_corpus / "delta-2021.txt").write_text("Delta had 9 medewerkers. ", encoding="utf-8")
-    import index.store as store
+    import docqa.index.store as store
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -121,8 +121,11 @@ def test_a_second_build_refuses_while_one_runs(small_index, small_corpus):
 def test_filters_and_modes(small_index):
     searcher = Searcher.load(small_index)
     for mode in ("bm25", "dense", "hybrid"):
-        hits = searcher.search("gegevens aan gemeenten", k=5, mode=mode, orgs=["alfa"])
+        hits = searcher.search("gegevens aan gemeenten", k=5, mode=mode, orgs=["dienst alfa"])
         assert hits and all(h.passage.organisation == "Dienst Alfa" for h in hits)
+    # exact names, as the app offers them: a part of a name is not a filter
+    with pytest.raises(QueryError, match="unknown organisation 'alfa'"):
+        searcher.search("budget", orgs=["alfa"])
     assert all(h.passage.year == 2023 for h in searcher.search("budget", years=[2023]))
     with pytest.raises(QueryError, match="unknown document 'nope'"):
         searcher.search("budget", docs=["nope"])
@@ -163,7 +166,7 @@ def test_a_copied_index_folder_still_loads(small_index, tmp_path):
 
 
 def test_large_indexes_use_ivf_and_filters_still_apply(tmp_path, monkeypatch):
-    import index.store as store
+    import docqa.index.store as store
 
     monkeypatch.setattr(store, "EXACT_SEARCH_MAX", 10)
     corpus = tmp_path / "corpus"
@@ -214,7 +217,7 @@ def test_a_damaged_or_missing_manifest_checksum_is_named(small_index):
 
 
 def test_a_load_that_overlaps_a_build_switch_reads_the_new_build(small_index, small_corpus, monkeypatch):
-    import index.store as store
+    import docqa.index.store as store
 
     real_load_build = store._load_build
     calls = []
@@ -237,7 +240,7 @@ def test_a_load_that_overlaps_a_build_switch_reads_the_new_build(small_index, sm
 
 
 def test_unit_vectors_are_stored_in_half_precision_close_to_the_encoder(small_index):
-    from index.store import unit_texts
+    from docqa.index.store import unit_texts
 
     loaded = load_index(small_index)
     assert np.load(loaded.build_dir / "unit_vectors.npy", mmap_mode="r").dtype == np.float16

@@ -5,7 +5,7 @@ import pypdf
 import pytest
 
 from conftest import CORPUS, PDF_DIR
-from ingest.pipeline import ingest_corpus
+from docqa.ingest.pipeline import ingest_corpus
 
 
 @pytest.fixture(scope="module")

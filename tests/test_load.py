@@ -1,10 +1,10 @@
 """Eight threads on one loaded index (as the app shares it between sessions): no errors, and the
-same results as one thread. The full 60-second run with throughput is `python -m eval.loadtest`."""
+same results as one thread. The full 60-second run with throughput is `python -m docqa.eval.loadtest`."""
 import json
 import os
 
 from conftest import DEV_QUESTIONS
-from eval.loadtest import run_load
+from docqa.eval.loadtest import run_load
 
 
 def test_eight_threads_get_the_sequential_results_without_errors(real_searcher):

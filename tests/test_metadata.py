@@ -1,7 +1,7 @@
 """Document metadata from manifest.toml, and what happens when it is wrong."""
 from pathlib import Path
 
-from ingest.metadata import CorpusManifest, meta_from_file_name
+from docqa.ingest.metadata import CorpusManifest, meta_from_file_name
 
 
 def test_manifest_values_are_used(tmp_path):

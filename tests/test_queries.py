@@ -9,37 +9,38 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_small_hash_index
-from docqa.answer import Answerer
-from index.search import MAX_QUERY_CHARS, QueryError, Searcher, prepare_query
+from docqa.engine import Engine
+from docqa.errors import QueryError
+from docqa.index.search import MAX_QUERY_CHARS, prepare_query
 
 
 @pytest.fixture(scope="module")
-def searcher(tmp_path_factory):
+def engine(tmp_path_factory):
     root = tmp_path_factory.mktemp("queries")
-    return Searcher.load(build_small_hash_index(root, filler="Dit stuk gaat over {topic} en <b>opmaak</b>. "))
+    return Engine.open(build_small_hash_index(root, filler="Dit stuk gaat over {topic} en <b>opmaak</b>. "))
 
 
-def check_hits(searcher, hits, k):
+def check_hits(engine, result, k):
+    hits = result.hits
     assert len(hits) <= k
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-    ids = {p.chunk_id for p in searcher.passages}
     for h in hits:
-        assert h.passage.chunk_id in ids and math.isfinite(h.score)
+        assert engine.passage(h.passage.chunk_id) == h.passage and math.isfinite(h.score)
         json.dumps(h.to_json())
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\t\n", "\x00\x01\x02", "\u200b"])
-def test_empty_queries_get_a_clear_message(searcher, query):
+def test_empty_queries_get_a_clear_message(engine, query):
     with pytest.raises(QueryError, match="empty question"):
-        searcher.search(query)
+        engine.search(query)
 
 
 @pytest.mark.parametrize("query", [
     "de het een van", "?!...,;", "<script>alert(1)</script>", "'; DROP TABLE passages; --",
     "SELECT * FROM documenten WHERE 1=1", "norm\x07 beschikbaarheid\x1b[31m", "ééé ñ 中文 🙂", "a" * 10_000])
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
-def test_odd_queries_return_well_formed_results(searcher, query, mode):
-    check_hits(searcher, searcher.search(query, k=5, mode=mode), 5)
+def test_odd_queries_return_well_formed_results(engine, query, mode):
+    check_hits(engine, engine.search(query, k=5, mode=mode), 5)
 
 
 def test_a_very_long_query_is_cut_with_a_notice():
@@ -54,27 +55,27 @@ def test_a_very_long_query_is_cut_with_a_notice():
     ({"orgs": ["beta"], "years": [2024]}, "no passages match these filters"),
     ({"years": [1999]}, "unknown year 1999"),
 ])
-def test_unknown_filter_values_are_named(searcher, filters, message):
+def test_unknown_filter_values_are_named(engine, filters, message):
     with pytest.raises(QueryError, match=message):
-        searcher.search("budget", **filters)
+        engine.search("budget", **filters)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.text(max_size=300), k=st.integers(1, 30), mode=st.sampled_from(["bm25", "dense", "hybrid"]))
-def test_any_text_is_answered_or_refused_as_empty(searcher, query, k, mode):
+def test_any_text_is_answered_or_refused_as_empty(engine, query, k, mode):
     try:
-        hits = searcher.search(query, k=k, mode=mode)
+        result = engine.search(query, k=k, mode=mode)
     except QueryError as error:
         assert "empty question" in str(error)
         return
-    check_hits(searcher, hits, k)
+    check_hits(engine, result, k)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.text(min_size=1, max_size=200))
-def test_any_text_gets_an_answer_or_an_abstention(searcher, query):
+def test_any_text_gets_an_answer_or_an_abstention(engine, query):
     try:
-        answer = Answerer(searcher).ask(query)
+        answer = engine.ask(query)
     except QueryError:
         return
     assert answer.abstained == (answer.answer == "")
@@ -88,3 +89,21 @@ def test_cli_empty_question_is_one_line_without_traceback(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_an_oversized_k_is_capped_at_the_passage_count_with_a_notice(engine):
+    result = engine.search("budget", k=2_147_483_648)
+    assert len(result.hits) == engine.passage_count
+    assert any("more than the" in n for n in result.notices)
+    assert any("more than the" in n for n in engine.ask("budget", k=10**9).notices)
+
+
+@pytest.mark.parametrize("k", [0, -1, "10", 2.5, True, None])
+def test_a_k_that_is_not_a_positive_whole_number_is_refused(engine, k):
+    with pytest.raises(QueryError, match="k="):
+        engine.search("budget", k=k)
+
+
+def test_invisible_characters_do_not_split_a_question_word_and_nfd_is_nfc():
+    assert prepare_query("infor\u2060matie")[0] == "informatie"
+    assert prepare_query("Cre\u0301dit")[0] == "Crédit"

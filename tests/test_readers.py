@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf.errors import DependencyError
 
-from ingest.readers import (
+from docqa.ingest.readers import (
     DEFAULT_MAX_FILE_BYTES,
     RawDocument,
     UnreadableFileError,

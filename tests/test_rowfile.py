@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from index.rowfile import RowFile
+from docqa.index.rowfile import RowFile
 
 
 @pytest.fixture()

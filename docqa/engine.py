@@ -1,0 +1,230 @@
+"""The one way in: open an index with an encoder, then search, ask, read context, list documents.
+
+    import docqa
+    engine = docqa.open_engine()                      # DOCQA_INDEX / DOCQA_MODEL, or pass them
+    engine.ask("welke norm geldt voor beschikbaarheid Suwinet").answer
+
+Every face (CLI, app, HTTP API, evaluation, benchmarks) goes through `Engine` and nothing else.
+The path of a question: analyse it once (`qa/question.py`) -> retrieve and fuse (`index/search.py`)
+-> rerank by answer windows (`qa/rerank.py`) -> windows of the top passages (`qa/windows.py`) ->
+answer, abstention and confidence (`qa/answer.py`). Settings are passed in (`EngineSettings`);
+`with_settings` gives another engine over the same loaded index, so nothing is ever patched.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docqa import config
+from docqa.errors import QueryError, SettingsError
+from docqa.index.search import FusionSettings, Hit, Searcher, prepare_query
+from docqa.qa.answer import Answer, AnswerSettings, choose_answer, rebind
+from docqa.qa.question import Question, analyse
+from docqa.qa.rerank import RerankSettings, WindowRerank
+from docqa.qa.windows import WindowScorer, WindowSettings
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Every tunable of a question's way, by stage; `docqa eval --tune stage.field=...` names them."""
+
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+    rerank: RerankSettings = field(default_factory=RerankSettings)
+    windows: WindowSettings = field(default_factory=WindowSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+
+    STAGES = ("fusion", "rerank", "windows", "answer")
+
+    def replace(self, name: str, value) -> "EngineSettings":
+        """A copy with one setting changed: `replace("rerank.weight", 1.0)`."""
+        stage, dot, attr = name.partition(".")
+        if stage not in self.STAGES or not dot:
+            raise SettingsError(f"setting {name!r}: write STAGE.FIELD with STAGE one of {', '.join(self.STAGES)}")
+        holder = getattr(self, stage)
+        fields = [f.name for f in dataclasses.fields(holder)]
+        if attr not in fields:
+            raise SettingsError(f"setting {name!r}: {stage} has no field {attr!r}; it has {', '.join(sorted(fields))}")
+        return dataclasses.replace(self, **{stage: dataclasses.replace(holder, **{attr: value})})
+
+    def get(self, name: str):
+        stage, _, attr = name.partition(".")
+        return getattr(getattr(self, stage), attr)
+
+    def to_json(self) -> dict:
+        return {stage: dataclasses.asdict(getattr(self, stage)) for stage in self.STAGES}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    notices: tuple[str, ...]
+    hits: tuple[Hit, ...]
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "notices": list(self.notices), "hits": [h.to_json() for h in self.hits]}
+
+
+@dataclass(frozen=True)
+class Context:
+    passage: object  # docqa.ingest.records.Passage
+    before: str
+    text: str
+    after: str
+
+    def to_json(self) -> dict:
+        return {"chunk_id": self.passage.chunk_id, "before": self.before, "text": self.text, "after": self.after}
+
+
+class Engine:
+    """A loaded index with its encoder and settings. Thread-safe: queries change nothing."""
+
+    def __init__(self, searcher: Searcher, settings: EngineSettings = EngineSettings()):
+        self._searcher = searcher
+        self.settings = settings
+        # the fusion settings are the searcher's; another value gets its own view of the same index
+        if searcher.fusion != settings.fusion:
+            self._searcher = searcher.with_fusion(settings.fusion)
+        self._windows = WindowScorer(self._searcher, settings.windows)
+
+    # -- opening -------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, index: str | Path | None = None, *, model: str | None = None,
+             settings: EngineSettings | None = None, verify: bool = True) -> "Engine":
+        """Open the index folder (`index`, else DOCQA_INDEX, else var/index). `model` (else
+        DOCQA_MODEL) must be the encoder the index was built with; by default that one is loaded."""
+        searcher = Searcher.load(config.index_dir(str(index) if index else None), verify=verify)
+        spec = config.model_spec(model)
+        if spec:
+            from docqa.index.encoders import make_encoder
+
+            searcher.use_encoder(make_encoder(spec), spec)
+        return cls(searcher, settings or EngineSettings())
+
+    def with_settings(self, settings: EngineSettings) -> "Engine":
+        """Another engine with these settings over the same loaded index and encoder."""
+        return Engine(self._searcher, settings)
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        self._searcher.encoder.encode_queries(["opwarmen"])
+
+    # -- questions -----------------------------------------------------------------------------------
+    def analyse(self, question: str) -> Question:
+        """Clean and analyse a question once; raises QueryError for an empty one."""
+        text, notices = prepare_query(question)
+        return analyse(text, notices, self._searcher.analyzer, self._searcher.organisations())
+
+    def _capped(self, q: Question, k) -> tuple[Question, int]:
+        """k checked, and capped at the passage count with a notice: a k of two billion would
+        otherwise allocate for two billion results before anything is found."""
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise QueryError(f"k={k!r}: must be a whole number >= 1")
+        n = len(self._searcher.passages)
+        if k > n:
+            notice = f"k={k} is more than the {n} passages of the index; all {n} are ranked"
+            return dataclasses.replace(q, notices=q.notices + (notice,)), n
+        return q, k
+
+    def search(self, question: str | Question, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(),
+               years=(), query_vector=None) -> SearchResult:
+        q = question if isinstance(question, Question) else self.analyse(question)
+        q, k = self._capped(q, k)
+        hits, _ = self._retrieve(q, k, mode, docs, orgs, years, query_vector)
+        return SearchResult(q.text, q.notices, tuple(hits))
+
+    def ask(self, question: str | Question, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(),
+            years=(), query_vector=None) -> Answer:
+        q = question if isinstance(question, Question) else self.analyse(question)
+        q, k = self._capped(q, k)
+        if query_vector is None:
+            query_vector = self._searcher.query_vector(q.text)
+        hits, rerank = self._retrieve(q, k, mode, docs, orgs, years, query_vector)
+        top = hits[:self.settings.answer.passages]
+        scored = rerank.windows if rerank is not None else {}
+        unseen = [h for h in top if h.passage.chunk_id not in scored]
+        windows = [w for h in top for w in scored.get(h.passage.chunk_id, [])]
+        windows = rebind(windows, top) + self._windows.windows(q, query_vector, unseen)
+        return choose_answer(q, hits, windows, self.settings.answer)
+
+    def _retrieve(self, q: Question, k, mode, docs, orgs, years, query_vector):
+        rerank = None
+        if mode == "hybrid" and self.settings.rerank.weight > 0 and self.settings.rerank.depth > 0:
+            rerank = WindowRerank(q, self._windows, self.settings.rerank)
+            if query_vector is None:
+                query_vector = self._searcher.query_vector(q.text)
+        hits = self._searcher.search(q.text, k=k, mode=mode, docs=docs, orgs=orgs, years=years,
+                                     query_vector=query_vector, rerank=rerank)
+        return hits, rerank
+
+    # -- the index -----------------------------------------------------------------------------------
+    def passage(self, chunk_id: str):
+        row = self._searcher.row_of(chunk_id)
+        if row is None:
+            raise QueryError(f"no passage {chunk_id!r} in the index; take a chunk_id from `docqa search --json`")
+        return self._searcher.passages[row]
+
+    def context(self, chunk_id: str, chars: int = 600) -> Context:
+        """The passage with up to `chars` characters of its cleaned document before and after it."""
+        if not isinstance(chars, int) or isinstance(chars, bool) or not 0 <= chars <= 100_000:
+            raise QueryError(f"chars={chars!r}: must be a whole number from 0 to 100000")
+        p = self.passage(chunk_id)
+        text = self._searcher.document_text(p.doc_id)
+        return Context(p, text[max(0, p.char_start - chars):p.char_start], text[p.char_start:p.char_end],
+                       text[p.char_end:p.char_end + chars])
+
+    def documents(self) -> list[dict]:
+        """The indexed documents with their metadata and passage counts, by id."""
+        counts: dict[str, int] = {}
+        for p in self._searcher.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        return [{**meta.to_json(), "passages": counts.get(doc_id, 0)}
+                for doc_id, meta in sorted(self._searcher.documents.items())]
+
+    def document_text(self, doc_id: str) -> str:
+        """The whole cleaned text of a document, as its passages' offsets index it."""
+        try:
+            return self._searcher.document_text(doc_id)
+        except KeyError:
+            raise QueryError(f"no document {doc_id!r} in the index; see `docqa docs`") from None
+
+    @property
+    def document_meta(self) -> dict:
+        """doc_id -> DocumentMeta."""
+        return self._searcher.documents
+
+    def organisations(self) -> list[str]:
+        return self._searcher.organisations()
+
+    def info(self) -> dict:
+        """What a health check or a report says about the index: build, encoder, counts, settings."""
+        m = self._searcher.manifest
+        return {"built": m.get("created"), "fingerprint": m.get("fingerprint"), "encoder": m.get("encoder"),
+                "documents": len(self._searcher.documents), "passages": len(self._searcher.passages),
+                "docqa": m.get("versions", {}).get("docqa"), "settings": self.settings.to_json()}
+
+    @property
+    def manifest(self) -> dict:
+        return self._searcher.manifest
+
+    @property
+    def passage_count(self) -> int:
+        return len(self._searcher.passages)
+
+    def highlight(self, text: str, question: str) -> list[tuple[int, int]]:
+        """Spans of the words of `text` that the question matched (through stems and compound parts)."""
+        from docqa.highlight import term_spans
+
+        return term_spans(text, question, self._searcher.analyzer, self._searcher.bm25.vocab)
+
+    def check_encoder(self, spec: str) -> None:
+        """Refuse an encoder the index was not built with (IndexMismatchError with what to do)."""
+        from docqa.index.encoders import make_encoder
+
+        self._searcher.use_encoder(make_encoder(spec), spec)
+
+
+def open_engine(index: str | Path | None = None, *, model: str | None = None,
+                settings: EngineSettings | None = None, verify: bool = True) -> Engine:
+    """Open an index for questions; see `Engine.open`."""
+    return Engine.open(index, model=model, settings=settings, verify=verify)

@@ -1,0 +1,1 @@
+"""The question-answering layer: question analysis, answer windows, answers, claims, calibration."""

@@ -1,0 +1,127 @@
+"""Question analysis, done once per question into one frozen record that every later stage reads:
+language, the expected kind of answer, the definition subject, the BM25 terms, and the
+organisations, years and period the question names. Nothing downstream looks at the raw string
+again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# -- language --------------------------------------------------------------------------------------
+
+# Function words that occur in only one of the two languages. "is", "in", "of", "was" and the like
+# are words in both, so they count for neither: with them, Dutch questions were taken for English.
+_ENGLISH_ONLY = frozenset("""
+the what which how does did do are for many much when who whom whose will would should have has had
+its their there these those this that been be an and to with from by on at about according were than
+why where into can could year years per cent percent between
+""".split()) - {"per"}
+_DUTCH_ONLY = frozenset("""
+de het een en van voor welke welk wat hoe hoeveel wie wanneer waar waarom zijn worden wordt werd heeft
+hebben op met bij aan te die dat niet ook om naar uit tot als er nog deze dit jaar moet kan welke
+hoelang hoeverre volgens binnen tussen sinds onder over door per
+""".split()) - {"over", "per"}
+
+
+def detect_language(text: str) -> str:
+    """"en" when the question has more English-only than Dutch-only function words, else "nl"
+    (the documents' language, and the safe default for a question of names and numbers only)."""
+    words = re.findall(r"[a-zà-ÿ']+", text.lower())
+    english = sum(w in _ENGLISH_ONLY for w in words)
+    dutch = sum(w in _DUTCH_ONLY for w in words)
+    return "en" if english > dutch else "nl"
+
+
+# -- expected answer type ----------------------------------------------------------------------------
+
+YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+
+_TYPE_PATTERNS = [
+    ("percent", re.compile(r"percentage\b|\bwhat percentage\b|\bhow many percent\b", re.I)),
+    ("money", re.compile(r"\bhoeveel (geld|euro)\b|\bbedrag\b|\bbudget\b|\bkost(en|te)?\b|\bbezoldiging\b|"
+                         r"\bsalaris\b|\bhuur\b|\bhow much (money|does)\b|\brent\b|\bcost\b", re.I)),
+    ("number", re.compile(r"\bhoeveel\b|\bhoe (groot|hoog|vaak|lang|ver|oud)\b|\baantal\b|\bnorm\b|"
+                          r"\brapportcijfer\b|\bcijfer\b|\bhow (many|much|often|long)\b|\btarget\b", re.I)),
+    ("date", re.compile(r"\bwanneer\b|\bin welk jaar\b|\bsinds welk jaar\b|\bvanaf wanneer\b|\bwelke datum\b|"
+                        r"\bwhen\b|\bwhich year\b|\bwhat year\b|\bsince when\b", re.I)),
+    ("name", re.compile(r"\bwie\b|\bwelke (organisatie|partij|instantie|gemeente|minister|afdeling)\b|"
+                        r"\bwho\b|\bwhich organi[sz]ation\b", re.I)),
+]
+
+
+def expected_type(question: str) -> str | None:
+    """What kind of value the question asks for: number, percent, money, date, name, or None."""
+    for name, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return name
+    return None
+
+
+# -- definition questions ------------------------------------------------------------------------------
+
+_DEFINITION_QUESTION_RES = [re.compile(p, re.I) for p in (
+    r"^\s*wat (?:is|zijn|betekent|betekenen|houdt|houden|wordt bedoeld met|verstaat \w+ onder|bedoelt .+? met)\s+"
+    r"(?:(?:de|het|een)\s+)?(?P<subject>.+?)(?:\s+in)?\s*\??\s*$",
+    r"^\s*waar staat (?:de afkorting\s+)?(?P<subject>.+?)\s+voor\b",
+    r"^\s*what (?:is|are|does)(?: meant by)?\s+(?:(?:the|an?)\s+)?(?P<subject>.+?)(?:\s+mean)?\s*\??\s*$",
+)]
+# where the subject ends: "<term> | bij <organisation>", "<term> | (<acronym>)"
+_SUBJECT_END_RE = re.compile(r"\s+(?:bij|in|volgens|binnen|voor|onder|at|for)\s|\s*[(,]", re.I)
+
+
+@dataclass(frozen=True)
+class DefinedSubject:
+    pattern: re.Pattern  # finds the subject in a text, its words separated by any non-word characters
+    acronym: bool  # an acronym: what defines it is its expansion, "Gemeentelijk Knooppunt (GK)"
+
+
+def defined_subject(question: str) -> DefinedSubject | None:
+    """For a question asking what something is ("wat zijn <term>", "waar staat <acronym> voor"),
+    what to look for in a window that defines it; None for other questions."""
+    m = next((m for m in (p.match(question) for p in _DEFINITION_QUESTION_RES) if m), None)
+    if not m:
+        return None
+    words = re.findall(r"\w+", _SUBJECT_END_RE.split(m.group("subject"), maxsplit=1)[0])
+    if not words:
+        return None
+    acronym = len(words) == 1 and len(words[0]) <= 8 and sum(ch.isupper() for ch in words[0]) >= 2
+    return DefinedSubject(re.compile(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", re.I), acronym)
+
+
+# -- the record ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    """A question as every stage of answering sees it."""
+
+    text: str  # cleaned: NFC, one line, at most MAX_QUERY_CHARS
+    notices: tuple[str, ...]  # for the user ("de vraag is ingekort ...")
+    language: str  # "nl" or "en"
+    expected_type: str | None  # number, percent, money, date, name, or None
+    definition: DefinedSubject | None  # the subject of "wat is X", else None
+    terms: tuple[str, ...]  # the BM25 analyser's terms, in order, repeats kept
+    years: tuple[str, ...]  # years the question names, sorted
+    organisations: tuple[str, ...]  # indexed organisations the question names (full names)
+    numbers: frozenset[str]  # digit runs of the question: a sentence repeating them answers nothing
+
+    @property
+    def english(self) -> bool:
+        return self.language == "en"
+
+
+def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
+    """The one analysis of a cleaned question. `analyzer` gives the BM25 terms; `organisations` are
+    the indexed organisations' full names, matched by their short form or abbreviation."""
+    named = []
+    for org in organisations:
+        short = org.split(" (")[0]
+        abbreviation = org.rsplit(" (", 1)[1].rstrip(") ") if org.rstrip().endswith(")") and " (" in org else ""
+        if any(n and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, re.I if len(n) > 3 else 0)  # "IB" only as written: "ib" is no name
+               for n in (short, abbreviation)):
+            named.append(org)
+    return Question(
+        text=text, notices=tuple(notices), language=detect_language(text), expected_type=expected_type(text),
+        definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
+        years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
+        numbers=frozenset(re.findall(r"\d+", text)))

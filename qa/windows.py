@@ -1,0 +1,193 @@
+"""Answer windows: a unit of a retrieved passage (sentence, table row, list item) plus the units
+right after it, up to `window_chars`, scored as an answer to the question. The signals, all
+explainable:
+
+- `dense`: cosine between the question and the unit (unit vectors are computed at build time, so a
+  question costs no encoding beyond its own vector);
+- `lexical`: the idf-weighted share of the question's BM25 terms in the unit and its neighbours;
+- `type`: the question asks for a number, percentage, amount, date or name, and the unit (or the
+  window) holds one that the question itself does not contain;
+- `defines`: the question asks what something is and the window defines it ("X is ...", "X: ...",
+  "Dat zijn ..." after a sentence naming X; for an acronym, its expansion in brackets).
+
+The window's score does not depend on the passage's rank, so a window scored for the rerank is the
+same window the answer picks from, whatever rank its passage ends at.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from docqa.errors import SettingsError
+from docqa.qa.question import YEAR_RE, DefinedSubject, Question
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    """Weights of the window signals, chosen by 5-fold cross-validation on dev (eval/RESULTS.md)."""
+
+    window_chars: int = 250  # the unit plus the units after it, up to this length: a quote, not a passage
+    w_dense: float = 1.0  # the e5 cosine carries most of the signal
+    w_lexical: float = 0.5  # idf-weighted share of the question's terms around the unit
+    w_type: float = 0.1  # the unit holds a new value of the expected type
+    w_type_window: float = 0.1  # ... or its window does
+    w_definition: float = 0.3  # "wat is X": the window defines X; any weight 0.05-1 gave the same answers
+    idf_floor: float = 0.1  # a term in nearly every passage still counts a little
+    unknown_term_weight: float = 3.0  # a term the corpus never uses: no window can hold it, so it weighs as rare
+
+    def __post_init__(self):
+        if not 50 <= self.window_chars <= 500:
+            raise SettingsError(f"window_chars={self.window_chars}: must be between 50 and 500")
+        for name in ("w_dense", "w_lexical", "w_type", "w_type_window", "w_definition", "idf_floor",
+                     "unknown_term_weight"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name}={getattr(self, name)}: must be >= 0")
+
+
+# -- values of the expected type ---------------------------------------------------------------------
+
+_MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+_NUMBER_WORD_RE = re.compile(r"\b(?:één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|"
+                             r"veertig|vijftig|honderd|duizend|tweemaal|driemaal|viermaal|helft|kwart|dubbel)\b", re.I)
+_PERCENT_RE = re.compile(r"\d\s*(?:%|procent)", re.I)
+_MONEY_RE = re.compile(r"€|\beuro\b|\bmln\b|\bmiljoen\b|\bmiljard\b|\d\s*k\b", re.I)
+
+
+def _values(text: str) -> list[str]:
+    """Numbers in the text that can be an answer: not years, not the day of a date."""
+    out = []
+    for m in _NUMBER_RE.finditer(text):
+        if YEAR_RE.fullmatch(m.group(0)) or re.match(rf"\s*(?:{_MONTHS})", text[m.end():m.end() + 12], re.I):
+            continue
+        out.append(re.sub(r"\D", "", m.group(0)))
+    return out
+
+
+def has_new_value(text: str, kind: str | None, question: Question) -> bool:
+    """The text holds a value of the expected kind that the question itself does not contain:
+    a sentence that only repeats the question's own numbers or names answers nothing."""
+    if kind is None:
+        return False
+    if kind in ("number", "money", "percent"):
+        new = [v for v in _values(text) if v not in question.numbers]
+        if kind == "percent":
+            return bool(new) and bool(_PERCENT_RE.search(text))
+        if kind == "money":
+            return bool(new) and bool(_MONEY_RE.search(text))
+        return bool(new) or bool(_NUMBER_WORD_RE.search(text))
+    if kind == "date":
+        years = [y for y in YEAR_RE.findall(text) if y not in question.numbers]
+        return bool(years) or bool(re.search(_MONTHS, text, re.I))
+    if kind == "name":
+        asked_words = {w.lower() for w in re.findall(r"\w+", question.text)}
+        for m in re.finditer(r"\b[A-Z][\w&.-]+", text):
+            line_before = text[:m.start()].split("\n")[-1]
+            if m.start() == 0 or re.search(r"(?:[.!?:•]\s*|^\s*)$", line_before):
+                continue  # capitalised because it starts a sentence or a line
+            if m.group(0).lower() not in asked_words:
+                return True
+        return False
+    return False
+
+
+# -- definitions ---------------------------------------------------------------------------------------
+
+# what follows a defined term, or begins the sentence after it
+_DEFINES_AFTER_RE = re.compile(r"[\s'‘’\"“”)]*(?::|–|—|\(|=|\b(?:is|zijn|betekent|houdt|omvat|staat voor|wil zeggen|"
+                               r"refers to|means)\b)", re.I)
+# an acronym beside its expansion: "... (GK)", "GK (...)", "GK staat voor ..."
+_OPENS_BRACKET_RE = re.compile(r"\(\s*$")
+_EXPANSION_AFTER_RE = re.compile(r"\s*\(\s*\w|\W*(?:staat voor|stands for)\b", re.I)
+_DEFINES_NEXT_RE = re.compile(r"\s*(?:dat|dit|deze|die|hiermee|daarmee|hieronder|daaronder|daarbij)\s+"
+                              r"(?:zijn|is|wordt|worden|betekent|houdt|gaat)\b", re.I)
+
+
+def defines(window: str, before: str, subject: DefinedSubject) -> bool:
+    """The window defines the subject: an acronym next to its expansion in brackets ("... (GK)",
+    "GK (...)", "GK staat voor"); any other subject followed by "is", "zijn", ":" and the like, or
+    named in the unit before a window that opens with "Dat zijn ..."."""
+    for m in subject.pattern.finditer(window):
+        if subject.acronym:
+            if _OPENS_BRACKET_RE.search(window, 0, m.start()) or _EXPANSION_AFTER_RE.match(window, m.end()):
+                return True
+        elif _DEFINES_AFTER_RE.match(window, m.end()):
+            return True
+    return (not subject.acronym and bool(subject.pattern.search(before))
+            and bool(_DEFINES_NEXT_RE.match(window)))
+
+
+# -- windows -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Window:
+    """A candidate answer: offsets into `hit.passage.text`, its signals and its score."""
+
+    hit: object  # docqa.index.search.Hit
+    start: int
+    end: int
+    features: dict
+    score: float
+
+    @property
+    def text(self) -> str:
+        """The quote: verbatim from the passage, white space collapsed."""
+        return " ".join(self.hit.passage.text[self.start:self.end].split())
+
+
+class WindowScorer:
+    """Scores the answer windows of retrieved passages against an analysed question."""
+
+    def __init__(self, searcher, settings: WindowSettings = WindowSettings()):
+        self.settings = settings
+        self._units = searcher.units
+        self._idf = searcher.idf
+
+    def term_weights(self, question: Question) -> dict[str, float]:
+        s = self.settings
+        weights = {}
+        for term in question.terms:
+            idf = self._idf(term)
+            weights[term] = max(idf, s.idf_floor) if idf is not None else s.unknown_term_weight
+        return weights
+
+    def windows(self, question: Question, query_vector: np.ndarray, hits) -> list[Window]:
+        """All answer windows of the given hits (each with its `row`), best first."""
+        s = self.settings
+        weights = self.term_weights(question)
+        total = sum(weights.values()) or 1.0
+        kind = question.expected_type
+        subject = question.definition if s.w_definition else None
+
+        def coverage(terms: set[str]) -> float:
+            return sum(w for t, w in weights.items() if t in terms) / total
+
+        out = []
+        for hit in hits:
+            text = hit.passage.text
+            # each unit is analysed once; a window's features are the union of its units'
+            spans, unit_terms = self._units.spans_and_terms(hit.row, text)
+            if not spans:
+                continue
+            dense = self._units.vectors(hit.row) @ query_vector
+            unit_typed = [has_new_value(text[a:b], kind, question) for a, b in spans]
+            for j, (a, b) in enumerate(spans):
+                # the window: this unit and the units after it that fit (a lead-in such as
+                # "het aantal aanvragen in dat jaar:" is followed by the figure)
+                last = j
+                while last + 1 < len(spans) and spans[last + 1][1] - a <= s.window_chars:
+                    last += 1
+                around = coverage(set().union(*unit_terms[max(0, j - 1):last + 1]))
+                typed_window = any(unit_typed[j:last + 1])
+                features = {"dense": round(float(dense[j]), 4), "lexical": round(around, 4), "type": typed_window}
+                score = (s.w_dense * float(dense[j]) + s.w_lexical * around + s.w_type * unit_typed[j]
+                         + s.w_type_window * typed_window)
+                if subject is not None:
+                    before = text[spans[j - 1][0]:spans[j - 1][1]] if j else ""
+                    features["defines"] = defines(text[a:spans[last][1]], before, subject)
+                    score += s.w_definition * features["defines"]
+                out.append(Window(hit, a, spans[last][1], features, score))
+        out.sort(key=lambda w: -w.score)
+        return out

@@ -1,0 +1,131 @@
+"""The QA layer on handmade data: question analysis, expected types, the year check, quotes and
+confidence. No model and no index: windows are built by hand."""
+import pytest
+
+from docqa.errors import SettingsError
+from docqa.ingest.records import Passage
+from docqa.qa.answer import ENGLISH_LEAD, NOT_FOUND, NOT_FOUND_EN, AnswerSettings, choose_answer, reference
+from docqa.qa.question import analyse, detect_language, expected_type
+from docqa.qa.windows import Window, has_new_value
+
+
+@pytest.mark.parametrize("question", [
+    "hoeveel medewerkers heeft de Dienst Alfa in dienst",
+    "wat is de norm voor beschikbaarheid van het portaal",
+    "welke organisatie is in 2023 opgericht",
+    "is er in het jaarplan een budget voor huisvesting",
+    "wie is de directeur van Beta",
+    "Dienst Alfa portaal beschikbaarheid",
+])
+def test_dutch_questions_are_dutch(question):
+    assert detect_language(question) == "nl"
+
+
+@pytest.mark.parametrize("question", [
+    "How many employees does Dienst Alfa have?",
+    "What is the availability target of the portal?",
+    "Who is the director of Beta",
+    "When was the office in Gamma opened",
+    "which year did Beta move to a new building",
+])
+def test_english_questions_are_english(question):
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("hoeveel aanvragen verwerkt Alfa per maand", "number"),
+    ("welk percentage van de storingen werd opgelost", "percent"),
+    ("wat kost de nieuwe huisvesting", "money"),
+    ("wanneer opent het nieuwe loket", "date"),
+    ("wie leidt de Dienst Alfa", "name"),
+    ("hoe vaak wordt het portaal onderhouden", "number"),
+    ("wat doet de Dienst Alfa", None),
+])
+def test_expected_types(question, kind):
+    assert expected_type(question) == kind
+
+
+def test_the_analysis_names_years_organisations_and_definition_subjects():
+    q = analyse("wat is een loketdag bij Alfa in 2023", organisations=["Dienst Alfa", "Beta (Bureau Beta)"])
+    assert q.years == ("2023",) and q.organisations == ()
+    assert q.definition is not None and q.definition.pattern.search("Een loketdag is ...")
+    q = analyse("hoeveel medewerkers had BETA in 2023", organisations=["Dienst Alfa", "Beta (Bureau Beta)"])
+    assert q.organisations == ("Beta (Bureau Beta)",) and q.numbers == frozenset({"2023"})
+
+
+def test_a_value_the_question_already_holds_is_no_answer():
+    q = analyse("hoeveel medewerkers had Beta in 2023")
+    assert not has_new_value("Beta had in 2023 medewerkers in dienst.", "number", q)
+    assert has_new_value("Beta had in 2023 in totaal 87 medewerkers.", "number", q)
+    assert has_new_value("het verzuim was 4,1 procent", "percent", analyse("welk percentage verzuim"))
+    assert not has_new_value("het verzuim daalde", "percent", analyse("welk percentage verzuim"))
+
+
+PASSAGE_TEXT = "Beta had eind 2023 in totaal 87 medewerkers in dienst. 2. Het verzuim was 4,1 procent."
+
+
+def passage(year=2023, text=PASSAGE_TEXT):
+    return Passage(chunk_id="beta:1", doc_id="beta-verslag-2023", title="Jaarverslag 2023", organisation="Beta",
+                   year=year, kind="jaarverslag", section="2.1 Personeel", source_path="/x/beta.txt",
+                   page=None, page_end=None, line_start=3, line_end=4, char_start=0, char_end=len(text),
+                   text=text)
+
+
+class FakeHit:
+    def __init__(self, p, rank=1):
+        self.passage, self.rank = p, rank
+
+
+def window(score, start=0, end=None, typed=True, hit=None):
+    hit = hit or FakeHit(passage())
+    end = end if end is not None else PASSAGE_TEXT.index(" Het verzuim")
+    return Window(hit, start, end, {"dense": 0.9, "lexical": 0.5, "type": typed}, score)
+
+
+def test_the_quote_is_verbatim_and_drops_a_dangling_list_marker():
+    answer = choose_answer(analyse("hoeveel medewerkers had Beta"), [], [window(1.2)])
+    assert not answer.abstained
+    assert answer.citations[0].quote == "Beta had eind 2023 in totaal 87 medewerkers in dienst."
+    a, b = answer.citations[0].span
+    assert PASSAGE_TEXT[a:b] == answer.citations[0].quote
+
+
+def test_abstains_when_the_best_window_lacks_the_type_asked_for():
+    answer = choose_answer(analyse("hoeveel medewerkers had Beta"), [], [window(1.5, typed=False)])
+    assert answer.abstained and answer.signals["message"] == NOT_FOUND
+    assert "no number" in answer.signals["reason"]
+
+
+def test_abstains_when_a_named_year_is_in_neither_passage_nor_document():
+    answer = choose_answer(analyse("hoeveel medewerkers had Beta in 2019"), [], [window(1.5)])
+    assert answer.abstained and answer.signals["missing"] == ["2019"]
+    assert not choose_answer(analyse("hoeveel medewerkers had Beta in 2023"), [], [window(1.5)]).abstained
+
+
+def test_english_questions_get_the_lead_in_and_english_not_found():
+    answer = choose_answer(analyse("How many employees did Beta have"), [], [window(1.5)])
+    assert answer.answer.startswith(ENGLISH_LEAD)
+    empty = choose_answer(analyse("How many employees did Beta have"), [], [])
+    assert empty.abstained and empty.signals["message"] == NOT_FOUND_EN
+    assert not choose_answer(analyse("hoeveel medewerkers had Beta"), [], [window(1.5)]).answer.startswith(ENGLISH_LEAD)
+
+
+@pytest.mark.parametrize("best, runner_up, expected", [(1.5, 1.0, "hoog"), (1.5, 1.49, "middel"),
+                                                        (1.2, 0.5, "middel"), (0.9, 0.2, "laag")])
+def test_confidence_levels(best, runner_up, expected):
+    other = window(runner_up, start=PASSAGE_TEXT.index("Het verzuim"), end=len(PASSAGE_TEXT))
+    answer = choose_answer(analyse("hoeveel medewerkers had Beta"), [], [window(best), other])
+    assert answer.confidence == expected
+
+
+def test_answer_settings_are_checked_when_built():
+    with pytest.raises(SettingsError, match="passages=0"):
+        AnswerSettings(passages=0)
+    with pytest.raises(SettingsError, match="low_score"):
+        AnswerSettings(low_score=2.0, high_score=1.0)
+
+
+def test_references_name_organisation_title_year_section_and_lines():
+    assert reference(passage()) == "Beta, Jaarverslag 2023, § 2.1 Personeel, r. 3-4"
+    other = Passage(**{**passage().__dict__, "title": "Informatieplan", "year": 2024})
+    assert reference(other) == "Beta, Informatieplan, 2024, § 2.1 Personeel, r. 3-4"
