@@ -79,13 +79,14 @@ class Context:
 class Engine:
     """A loaded index with its encoder and settings. Thread-safe: queries change nothing."""
 
-    def __init__(self, searcher: Searcher, settings: EngineSettings = EngineSettings()):
+    def __init__(self, searcher: Searcher, settings: EngineSettings = EngineSettings(), calibration=None):
         self._searcher = searcher
         self.settings = settings
         # the fusion settings are the searcher's; another value gets its own view of the same index
         if searcher.fusion != settings.fusion:
             self._searcher = searcher.with_fusion(settings.fusion)
         self._windows = WindowScorer(self._searcher, settings.windows)
+        self._calibration = calibration if calibration is not None else _shipped_calibration()
 
     # -- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -103,7 +104,11 @@ class Engine:
 
     def with_settings(self, settings: EngineSettings) -> "Engine":
         """Another engine with these settings over the same loaded index and encoder."""
-        return Engine(self._searcher, settings)
+        return Engine(self._searcher, settings, self._calibration)
+
+    def with_calibration(self, calibration) -> "Engine":
+        """Another engine whose answers take their probability from this calibration (or none: False)."""
+        return Engine(self._searcher, self.settings, calibration)
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""
@@ -145,7 +150,7 @@ class Engine:
         unseen = [h for h in top if h.passage.chunk_id not in scored]
         windows = [w for h in top for w in scored.get(h.passage.chunk_id, [])]
         windows = rebind(windows, top) + self._windows.windows(q, query_vector, unseen)
-        return choose_answer(q, hits, windows, self.settings.answer)
+        return choose_answer(q, hits, windows, self.settings.answer, self._calibration or None)
 
     def _retrieve(self, q: Question, k, mode, docs, orgs, years, query_vector):
         rerank = None
@@ -222,6 +227,14 @@ class Engine:
         from docqa.index.encoders import make_encoder
 
         self._searcher.use_encoder(make_encoder(spec), spec)
+
+
+def _shipped_calibration():
+    """The calibration that ships with docqa (qa/calibration.json), or False when there is none yet:
+    answers then carry no probability and their confidence comes from the score alone."""
+    from docqa.qa.calibration import MODEL_FILE, Calibration
+
+    return Calibration.load(MODEL_FILE) if MODEL_FILE.exists() else False
 
 
 def open_engine(index: str | Path | None = None, *, model: str | None = None,

@@ -31,6 +31,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--tune", metavar="SETTING=V1,V2,...",
                         help="choose a setting by cross-validation, e.g. rerank.weight=0,1,3,5 "
                              "(fields of the fusion, rerank, windows and answer settings)")
+    parser.add_argument("--calibrate", metavar="OUT.json",
+                        help="fit the answers' probability of being right on the questions and write it here "
+                             "(qa/calibration.json is the one docqa ships); prints the held-out reliability table")
     parser.add_argument("--metric", default="mrr@10", help="what --tune maximises: mrr@10 (default), success@1, "
                                                           "success@5, success@10 or answers")
     parser.add_argument("--folds", type=int, default=5, help="folds for --tune (default 5)")
@@ -57,6 +60,8 @@ def run_eval_command(args: argparse.Namespace, open_engine: Callable[[], object]
     _print_problems(args.questions, problems)
     if args.tune:
         return _run_tune(args, engine, questions)
+    if getattr(args, "calibrate", None):
+        return _run_calibrate(args, engine, questions)
     modes = check_settings(args.modes, args.k, questions)
     result = run_evaluation(
         engine, questions, modes, args.k, None if args.no_ask else engine, questions_file=args.questions,
@@ -94,6 +99,23 @@ def _run_tune(args, engine, questions) -> int:
                 "per_question": [{"value": v, "scores": scores} for v, scores in per_value.items()]}
         (out / "tune.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"wrote {out / 'tune.json'}", file=sys.stderr)
+    return 0
+
+
+def _run_calibrate(args, engine, questions) -> int:
+    import json
+    from pathlib import Path
+
+    from docqa.eval.calibrate import fit_calibration, markdown
+
+    calibration, report = fit_calibration(engine, questions, args.questions, args.folds, args.repeats, args.k)
+    out = Path(args.calibrate)
+    out.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(markdown(report), end="")
+    print(f"wrote {out}", file=sys.stderr)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "calibration-report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
 
 

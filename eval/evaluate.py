@@ -271,15 +271,16 @@ def answers_report(answers: list[AnswerRecord], questions: list[Question]) -> di
             qtype: {"n": len(qids), "accuracy": _share(by_id[qid].correct for qid in qids)}
             for qtype, qids in sorted(_ids_by_type(answerable).items())
         },
-        "by_confidence": confidence_report(answerable, by_id),
+        "by_confidence": confidence_report(questions, by_id),
         "latency_ms": latency_summary([record.latency_ms for record in answers]),
     }
 
 
-def confidence_report(answerable: list[Question], by_id: dict[str, AnswerRecord]) -> dict:
-    """Accuracy per stated confidence: "hoog" should be right more often than "laag"."""
+def confidence_report(questions: list[Question], by_id: dict[str, AnswerRecord]) -> dict:
+    """Share right per stated confidence, over every answer shown (an answer to an unanswerable
+    question is a wrong one): "hoog" should be right nine times in ten."""
     groups: dict[str, list[bool]] = {}
-    for question in answerable:
+    for question in questions:
         record = by_id[question.id]
         if not record.abstained:
             groups.setdefault(record.confidence, []).append(record.correct)
@@ -465,6 +466,16 @@ def markdown_table(report: dict) -> str:
             ["answers", *ANSWER_METRICS.values(), "p50 ms", "p95 ms"],
             [["ask", *(_num(answers[key]) for key in ANSWER_METRICS), *_latency_cells(answers["latency_ms"])]],
         )
+        by_confidence = answers.get("by_confidence") or {}
+        shown = sum(row["n"] for row in by_confidence.values()) or 1
+        lines += ["", "Answers shown, by confidence (an answer to an unanswerable question counts as wrong):", ""]
+        lines += _table(["confidence", "answers", "share of answers", "right"],
+                        [[level, str(row["n"]), _num(row["n"] / shown, 2), _num(row["accuracy"], 2)]
+                         for level, row in sorted(by_confidence.items(), key=lambda kv: ("hoog", "middel", "laag").index(kv[0])
+                                                  if kv[0] in ("hoog", "middel", "laag") else 9)])
+        lines += ["", "Answers per question type (answerable questions):", ""]
+        lines += _table(["type", "n", "answers right"], [[t, str(row["n"]), _num(row["accuracy"])]
+                                                   for t, row in sorted(answers.get("by_type", {}).items())])
     return "\n".join(lines) + "\n"
 
 

@@ -74,7 +74,9 @@ def test_answer_metrics(question_file):
     assert answers["accuracy"] == 0.3333  # only t-1
     assert answers["wrong_abstention"] == 0.3333  # t-3
     assert answers["abstention_unanswerable"] == 0.0  # t-4 was answered
-    assert answers["by_confidence"] == {"hoog": {"n": 1, "accuracy": 1.0}, "middel": {"n": 1, "accuracy": 0.0}}
+    # every answer shown counts, the one to the unanswerable t-4 as wrong
+    assert answers["by_confidence"] == {"hoog": {"n": 1, "accuracy": 1.0}, "middel": {"n": 1, "accuracy": 0.0},
+                                        "laag": {"n": 1, "accuracy": 0.0}}
     assert answers["by_type"]["numeric"] == {"n": 2, "accuracy": 0.5}
     assert answers["inconsistent"] == 0 and answers["mode"] == "hybrid"
     assert answers["latency_ms"]["n"] == 4

@@ -73,7 +73,7 @@ def passage(year=2023, text=PASSAGE_TEXT):
 
 class FakeHit:
     def __init__(self, p, rank=1):
-        self.passage, self.rank = p, rank
+        self.passage, self.rank, self.score, self.bm25_rank, self.dense_rank = p, rank, 1.0, 1, 2
 
 
 def window(score, start=0, end=None, typed=True, hit=None):
@@ -129,3 +129,24 @@ def test_references_name_organisation_title_year_section_and_lines():
     assert reference(passage()) == "Beta, Jaarverslag 2023, § 2.1 Personeel, r. 3-4"
     other = Passage(**{**passage().__dict__, "title": "Informatieplan", "year": 2024})
     assert reference(other) == "Beta, Informatieplan, 2024, § 2.1 Personeel, r. 3-4"
+
+
+def test_a_calibration_gives_the_probability_and_its_band():
+    from docqa.qa.calibration import FEATURES, Calibration
+
+    def calibration(intercept):
+        n = len(FEATURES)
+        return Calibration(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, intercept, {})
+
+    q = analyse("hoeveel medewerkers had Beta")
+    sure = choose_answer(q, [], [window(0.5)], AnswerSettings(), calibration(3.0))
+    assert sure.confidence == "hoog" and sure.probability > 0.95 and sure.to_json()["probability"] == round(sure.probability, 4)
+    unsure = choose_answer(q, [], [window(1.5)], AnswerSettings(), calibration(-3.0))
+    assert unsure.confidence == "laag" and not unsure.abstained
+    assert choose_answer(q, [], [window(1.5)], AnswerSettings(abstain_below=0.1), calibration(-3.0)).abstained
+
+
+def test_the_shipped_calibration_reads_the_features_docqa_computes():
+    from docqa.qa.calibration import FEATURES, default_calibration
+
+    assert default_calibration().features == FEATURES
