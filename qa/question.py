@@ -50,6 +50,18 @@ _TYPE_PATTERNS = [
 ]
 
 
+# A question after several things: "welke <plural>", "wat zijn de ...", "noem ...", "which/what are".
+# Dutch plurals end in -en, -s or -'s; "welk" (singular neuter) never asks for a list.
+_LIST_RE = re.compile(r"\bwelke\s+(?:(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien)\s+)?(?:\w+\s+)?\w+(?:en|s|'s)\b|"
+                      r"^\s*(?:wat|wie|welke) zijn\b|^\s*noem\b|\b(?:which|what) (?:are|were)\b|\bwhich \w+s\b",
+                      re.I)
+
+
+def asks_list(question: str) -> bool:
+    """The question asks for several things (a list), so the answer may need a longer quote."""
+    return bool(_LIST_RE.search(question))
+
+
 def expected_type(question: str) -> str | None:
     """What kind of value the question asks for: number, percent, money, date, name, or None."""
     for name, pattern in _TYPE_PATTERNS:
@@ -104,6 +116,7 @@ class Question:
     years: tuple[str, ...]  # years the question names, sorted
     organisations: tuple[str, ...]  # indexed organisations the question names (full names)
     numbers: frozenset[str]  # digit runs of the question: a sentence repeating them answers nothing
+    wants_list: bool = False  # asks for several things ("welke organisaties", "wat zijn de ...")
 
     @property
     def english(self) -> bool:
@@ -124,4 +137,4 @@ def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
         text=text, notices=tuple(notices), language=detect_language(text), expected_type=expected_type(text),
         definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
         years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
-        numbers=frozenset(re.findall(r"\d+", text)))
+        numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text))
