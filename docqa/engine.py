@@ -175,8 +175,15 @@ class Engine:
             raise QueryError(f"chars={chars!r}: must be a whole number from 0 to 100000")
         p = self.passage(chunk_id)
         text = self._searcher.document_text(p.doc_id)
-        return Context(p, text[max(0, p.char_start - chars):p.char_start], text[p.char_start:p.char_end],
-                       text[p.char_end:p.char_end + chars])
+        start, end = max(0, p.char_start - chars), min(len(text), p.char_end + chars)
+        # whole words only: a context that opens with "...n professionele" reads as a misquote
+        if start > 0 and not text[start - 1].isspace():
+            cut = text.find(" ", start, p.char_start)
+            start = cut + 1 if cut >= 0 else p.char_start
+        if end < len(text) and not text[end].isspace():
+            cut = text.rfind(" ", p.char_end, end)
+            end = cut if cut >= 0 else p.char_end
+        return Context(p, text[start:p.char_start], text[p.char_start:p.char_end], text[p.char_end:end])
 
     def documents(self) -> list[dict]:
         """The indexed documents with their metadata and passage counts, by id."""

@@ -304,20 +304,23 @@ class Searcher:
         return self.encoder.encode_queries([query])[0]
 
     def _fuse(self, bm25_side: dict, dense_side: dict) -> list[tuple[int, float]]:
-        f = self.fusion
-        ids = set(bm25_side) | set(dense_side)
-        if f.method == "rrf":
-            def rrf(side, i):
-                return 1.0 / (f.rrf_k + side[i][0]) if i in side else 0.0
-            return [(i, (1 - f.dense_weight) * rrf(bm25_side, i) + f.dense_weight * rrf(dense_side, i))
-                    for i in ids]
-        # convex: min-max normalised scores over each side's candidates; a missing side counts 0
-        def normalised(side):
-            if not side:
-                return {}
-            vals = np.array([s for _, s in side.values()])
-            lo, hi = vals.min(), vals.max()
-            span = hi - lo if hi > lo else 1.0
-            return {i: (s - lo) / span for i, (_, s) in side.items()}
-        nb, nd = normalised(bm25_side), normalised(dense_side)
-        return [(i, (1 - f.dense_weight) * nb.get(i, 0.0) + f.dense_weight * nd.get(i, 0.0)) for i in ids]
+        return fuse(bm25_side, dense_side, self.fusion)
+
+
+def fuse(bm25_side: dict, dense_side: dict, f: FusionSettings) -> list[tuple[int, float]]:
+    """The fused (row, score) of every candidate; each side maps row -> (rank, score)."""
+    ids = set(bm25_side) | set(dense_side)
+    if f.method == "rrf":
+        def rrf(side, i):
+            return 1.0 / (f.rrf_k + side[i][0]) if i in side else 0.0
+        return [(i, (1 - f.dense_weight) * rrf(bm25_side, i) + f.dense_weight * rrf(dense_side, i)) for i in ids]
+    # convex: min-max normalised scores over each side's candidates; a missing side counts 0
+    def normalised(side):
+        if not side:
+            return {}
+        vals = np.array([s for _, s in side.values()])
+        lo, hi = vals.min(), vals.max()
+        span = hi - lo if hi > lo else 1.0
+        return {i: (s - lo) / span for i, (_, s) in side.items()}
+    nb, nd = normalised(bm25_side), normalised(dense_side)
+    return [(i, (1 - f.dense_weight) * nb.get(i, 0.0) + f.dense_weight * nd.get(i, 0.0)) for i in ids]

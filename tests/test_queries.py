@@ -107,3 +107,15 @@ def test_a_k_that_is_not_a_positive_whole_number_is_refused(engine, k):
 def test_invisible_characters_do_not_split_a_question_word_and_nfd_is_nfc():
     assert prepare_query("infor\u2060matie")[0] == "informatie"
     assert prepare_query("Cre\u0301dit")[0] == "Crédit"
+
+
+def test_context_is_cut_at_word_boundaries(engine):
+    for hit in engine.search("budget medewerkers", k=5).hits:
+        text = engine.document_text(hit.passage.doc_id)
+        for chars in (5, 17, 40):
+            context = engine.context(hit.passage.chunk_id, chars)
+            start = hit.passage.char_start - len(context.before)
+            end = hit.passage.char_end + len(context.after)
+            assert text[start:end] == context.before + context.text + context.after
+            assert start == 0 or text[start - 1].isspace() or not context.before
+            assert end == len(text) or text[end].isspace() or not context.after
