@@ -17,15 +17,17 @@ from pathlib import Path
 import streamlit as st
 
 from docqa import config
-from docqa.app_support import (TEXTS, block, build_command, document_rows, escape, export_csv,
-                               export_json, highlight_html, answer_html, is_pdf_passage, md_escape,
-                               not_found_text, passage_meta, reference_for, safe_corpus_file)
+from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
+                               document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
+                               md_escape, not_found_text, passage_meta, reference_for, safe_corpus_file,
+                               session_json, session_markdown, signal_rows)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
 from docqa.index.store import IndexMissingError, IndexProblem, current_build
 
 log = logging.getLogger("docqa.app")
 
+NOWRAP = '<span style="white-space:nowrap">{}</span>'
 DEFAULT_K = 5
 MAX_K = 20
 CONTEXT_CHARS = 600
@@ -70,17 +72,44 @@ def sidebar_page(T: dict) -> str:
                             format_func=lambda v: T[f"page_{v}"], horizontal=True)
 
 
+FILTER_KEYS = ("f_docs", "f_orgs", "f_years", "mode", "k", "show_scores")
+
+
+def keep_settings() -> None:
+    """Streamlit forgets a widget's value on a run that does not draw it (the documents page shows
+    no filters); writing the values back keeps them for the way back to the questions."""
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def filter_options(docs: dict, chosen_docs, chosen_orgs, chosen_years) -> tuple[list, list, list]:
+    """The documents, organisations and years still possible given the other two filters (what is
+    chosen stays offered, so a choice never disappears under the user)."""
+    def fits(d, use_docs=True, use_orgs=True, use_years=True):
+        return ((not use_docs or not chosen_docs or d.doc_id in chosen_docs)
+                and (not use_orgs or not chosen_orgs or d.organisation in chosen_orgs)
+                and (not use_years or not chosen_years or d.year in chosen_years))
+
+    doc_ids = sorted({d.doc_id for d in docs.values() if fits(d, use_docs=False)} | set(chosen_docs))
+    orgs = sorted({d.organisation for d in docs.values() if fits(d, use_orgs=False)} | set(chosen_orgs))
+    years = sorted({d.year for d in docs.values() if d.year is not None and fits(d, use_years=False)}
+                   | set(chosen_years))
+    return doc_ids, orgs, years
+
+
 def sidebar_settings(T: dict, engine) -> tuple[dict, bool]:
     """The search settings for the next question, and whether to show the per-side scores."""
     docs = engine.document_meta
     sb = st.sidebar
     sb.subheader(T["filters"])
-    chosen_docs = sb.multiselect(T["f_docs"], sorted(docs), key="f_docs", placeholder=T["choose"],
+    state = st.session_state
+    years_chosen = [int(y) for y in state.get("f_years") or [] if str(y).lstrip("-").isdigit()]
+    doc_ids, orgs, years = filter_options(docs, state.get("f_docs") or [], state.get("f_orgs") or [], years_chosen)
+    chosen_docs = sb.multiselect(T["f_docs"], doc_ids, key="f_docs", placeholder=T["choose"],
                                  format_func=lambda d: f"{docs[d].title} ({docs[d].organisation.split(' (')[0]}"
-                                                       f", {docs[d].year or '?'})")
-    orgs = sorted({d.organisation for d in docs.values()})
+                                                       f", {docs[d].year or '?'})" if d in docs else d)
     chosen_orgs = sb.multiselect(T["f_orgs"], orgs, key="f_orgs", placeholder=T["choose"])
-    years = sorted({d.year for d in docs.values() if d.year is not None})
     chosen_years = sb.multiselect(T["f_years"], years, key="f_years", placeholder=T["choose"])
     sb.divider()
     mode = sb.radio(T["mode"], list(MODES), key="mode", format_func=lambda m: T[f"mode_{m}"])
@@ -129,6 +158,8 @@ def show_error(T: dict, error: tuple[str, str, str]) -> None:
         text = T[key].format(kind=md_escape(kind), msg=md_escape(msg))
     elif key == "index_problem":
         text = T[key].format(index=md_escape(config.index_dir()), msg=md_escape(msg))
+    elif "no passages match these filters" in msg:
+        text = T["no_filter_match"]  # one language per message
     else:
         text = T[key].format(msg=md_escape(msg))
     (st.warning if level == "warning" else st.error)(text)
@@ -184,14 +215,18 @@ def render_answer(T: dict, answer) -> None:
     st.markdown(f"**{T['confidence']}:** {md_escape(conf)}")
     with st.expander(T["signals"]):
         st.caption(T["signals_help"])
-        st.json(answer.signals)
+        st.dataframe([{T["col_signal"]: r["signal"], T["col_value"]: r["value"]} for r in signal_rows(answer.signals)],
+                     hide_index=True)
+    if len(answer.citations) > 0:
+        st.caption(T["all_refs"])
+        st.code(all_references(answer), language=None)
 
 
 def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
     """Cited passages first (with the answer span marked), then the rest in rank order."""
     cited = {c.hit.passage.chunk_id: c for c in answer.citations}
     hits = [c.hit for c in answer.citations]
-    hits += [h for h in answer.hits if h.passage.chunk_id not in cited]
+    hits = distinct_hits(hits + [h for h in answer.hits if h.passage.chunk_id not in cited])
     if not hits:
         return
     st.markdown(f"**{T['not_found_near'] if answer.abstained else T['passages']}**")
@@ -206,8 +241,9 @@ def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool
     with st.container(border=True):
         title, *rest = passage_meta(p)
         marker = f"<b>&#91;{citation.n}&#93;</b> " if citation else ""
+        # each part on one line: "r. 159-167" must not break after the dash
         head = (f'<span class="dq-card" data-doc="{escape(p.doc_id)}">{marker}<b>{escape(title)}</b> · '
-                f"{' · '.join(escape(x) for x in rest)}</span>")
+                f"{' · '.join(NOWRAP.format(escape(x)) for x in rest)}</span>")
         st.markdown(block(head), unsafe_allow_html=True)
         if show_scores:
             st.markdown(block(escape(T["scores"].format(
@@ -263,10 +299,29 @@ def pdf_button(T: dict, passage, key: str) -> None:
 
 def render_exports(T: dict, answer, settings: dict, n: int) -> None:
     left, right = st.columns(2)
-    left.download_button(T["export_csv"], export_csv(answer), file_name=f"docqa-{n}.csv", mime="text/csv",
+    stem = f"docqa-{session_stamp()}-{n}"  # unique across sessions: every session's first is not docqa-1
+    left.download_button(T["export_csv"], export_csv(answer), file_name=f"{stem}.csv", mime="text/csv",
                          key=f"csv-{n}", on_click="ignore")
-    right.download_button(T["export_json"], export_json(answer, settings), file_name=f"docqa-{n}.json",
+    right.download_button(T["export_json"], export_json(answer, settings), file_name=f"{stem}.json",
                           mime="application/json", key=f"json-{n}", on_click="ignore")
+
+
+def session_stamp() -> str:
+    """When this browser session began (to the second), fixed for the session."""
+    return st.session_state.setdefault("session_stamp", time.strftime("%Y%m%d-%H%M%S"))
+
+
+def render_session_exports(T: dict, history: list[dict]) -> None:
+    if not history:
+        return
+    with st.sidebar:
+        st.divider()
+        st.caption(T["session"])
+        stem = f"docqa-sessie-{session_stamp()}-{len(history)}"
+        st.download_button(T["session_md"], session_markdown(history), file_name=f"{stem}.md", mime="text/markdown",
+                           key="session-md", on_click="ignore")
+        st.download_button(T["session_json"], session_json(history), file_name=f"{stem}.json",
+                           mime="application/json", key="session-json", on_click="ignore")
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -288,6 +343,7 @@ def ask_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> Non
         render_entry(T, loaded, entry, n, show_scores)
     if empty:  # not kept in the history: there is nothing to keep
         st.warning(T["empty"])
+    render_session_exports(T, history)
 
 
 def documents_page(T: dict, loaded, problem) -> None:
@@ -322,10 +378,11 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - e.g. DOCQA_MODEL names another encoder (CommandError)
         log.exception("loading the index failed")
         problem = IndexProblem(str(exc))
-    settings, show_scores = sidebar_settings(T, loaded) if loaded else ({}, False)
-    if page == "docs":
+    keep_settings()
+    if page == "docs":  # the filters act on questions only: not shown here
         documents_page(T, loaded, problem)
     else:
+        settings, show_scores = sidebar_settings(T, loaded) if loaded else ({}, False)
         ask_page(T, loaded, problem, settings, show_scores)
 
 

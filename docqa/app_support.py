@@ -112,6 +112,69 @@ def safe_corpus_file(corpus_dir, path) -> Path:
     return resolved
 
 
+def distinct_hits(hits, overlap: float = 0.5) -> list:
+    """The hits without those whose passage mostly repeats one shown before it (overlapping
+    passages of one document hold the same sentences): cards that say the same thing once."""
+    kept = []
+    for hit in hits:
+        p = hit.passage
+        repeats = any(k.passage.doc_id == p.doc_id
+                      and min(k.passage.char_end, p.char_end) - max(k.passage.char_start, p.char_start)
+                      > overlap * (p.char_end - p.char_start) for k in kept)
+        if not repeats:
+            kept.append(hit)
+    return kept
+
+
+SIGNAL_ORDER = ("probability", "score", "margin", "dense", "lexical", "type", "defines", "rank",
+                "expected_type", "missing", "reason")
+
+
+def signal_rows(signals: dict) -> list[dict]:
+    """The signals behind an answer as rows of a small table (not raw JSON)."""
+    keys = [k for k in SIGNAL_ORDER if k in signals] + sorted(k for k in signals if k not in SIGNAL_ORDER
+                                                              and k != "message")
+    def shown(v):
+        if isinstance(v, bool):
+            return "ja" if v else "nee"
+        if isinstance(v, float):
+            return f"{v:.3f}"
+        if isinstance(v, (list, tuple)):
+            return ", ".join(map(str, v)) or "—"
+        return "—" if v is None else str(v)
+    return [{"signal": k, "value": shown(signals[k])} for k in keys]
+
+
+def all_references(answer) -> str:
+    """Every reference of an answer, one a line, numbered as in the answer: to paste at once."""
+    return "\n".join(f"[{c.n}] {c.reference()}" for c in answer.citations)
+
+
+def session_markdown(history: list[dict]) -> str:
+    """The session's questions, answers and references as Markdown (the export "sessie")."""
+    lines = ["# docqa: vragen en antwoorden", ""]
+    for n, entry in enumerate(history, 1):
+        lines += [f"## {n}. {entry['question']}", ""]
+        answer = entry.get("answer")
+        if answer is None:
+            lines += [f"_fout: {entry['error'][2] if entry.get('error') else '?'}_", ""]
+            continue
+        if answer.abstained:
+            lines += [f"_{answer.signals.get('message', 'Geen antwoord gevonden in de documenten')}_", ""]
+        else:
+            lines += [answer.answer, "", f"Zekerheid: {answer.confidence}"
+                      + (f" (kans {answer.probability:.2f})" if answer.probability is not None else ""), ""]
+            lines += [f"- [{c.n}] {c.reference()}: \"{c.quote}\"" for c in answer.citations] + [""]
+    return "\n".join(lines)
+
+
+def session_json(history: list[dict]) -> str:
+    rows = [{"question": e["question"], "settings": e["settings"],
+             **({"answer": e["answer"].to_json()} if e.get("answer") is not None else {"error": e["error"][2]})}
+            for e in history]
+    return json.dumps({"session": rows}, ensure_ascii=False, indent=2)
+
+
 # -- exports -------------------------------------------------------------------------------------
 
 CSV_FIELDS = ("question", "answer", "abstained", "confidence", "rank", "cited", "quote", "reference",
@@ -194,7 +257,10 @@ TEXTS = {
         "intro": "Stel een vraag in het vak onderaan. Voorbeeld: _welke norm geldt voor beschikbaarheid "
                  "Suwinet_. Elk antwoord is een letterlijk citaat met bronvermelding.",
         "confidence": "Zekerheid", "conf_hoog": "hoog", "conf_middel": "middel", "conf_laag": "laag",
-        "signals": "Waarop de zekerheid berust",
+        "signals": "Waarop de zekerheid berust", "col_signal": "signaal", "col_value": "waarde",
+        "all_refs": "Alle bronvermeldingen van dit antwoord (kopieer)",
+        "session": "Sessie exporteren", "session_md": "Sessie als Markdown", "session_json": "Sessie als JSON",
+        "no_filter_match": "Geen passages voldoen aan deze filters samen; maak ze ruimer.",
         "signals_help": "dense: gelijkenis van vraag en zin · lexical: aandeel vraagwoorden in en rond de "
                         "zin · type: het citaat bevat het gevraagde soort antwoord (getal, bedrag, datum, naam) · "
                         "rank: plaats van de passage · score/margin: totaalscore en voorsprong op het volgende "
@@ -231,7 +297,10 @@ TEXTS = {
         "intro": "Ask a question in the box below. Example: _welke norm geldt voor beschikbaarheid Suwinet_. "
                  "Every answer is a verbatim quote with its source (the documents are in Dutch).",
         "confidence": "Confidence", "conf_hoog": "high", "conf_middel": "medium", "conf_laag": "low",
-        "signals": "What the confidence rests on",
+        "signals": "What the confidence rests on", "col_signal": "signal", "col_value": "value",
+        "all_refs": "All references of this answer (copy)",
+        "session": "Export the session", "session_md": "Session as Markdown", "session_json": "Session as JSON",
+        "no_filter_match": "No passages match these filters together; widen them.",
         "signals_help": "dense: similarity of question and sentence · lexical: share of question words in and "
                         "around the sentence · type: the quote holds the kind of answer asked for (number, "
                         "amount, date, name) · rank: position of the passage · score/margin: total score and "

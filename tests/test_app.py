@@ -106,7 +106,8 @@ def test_example_question_answer_with_citation(monkeypatch, real_index_dir):
     head = card_heads(at)[0]
     assert "&#91;1&#93;" in head and "<b>Jaarplan 2024</b>" in head and " · BKWI" in head
     refs = [c.value for c in at.code]
-    assert refs[0].startswith("BKWI") and "Jaarplan 2024" in refs[0]
+    assert refs[0].startswith("[1] BKWI") and "Jaarplan 2024" in refs[0]  # "copy all" of the answer
+    assert refs[1].startswith("BKWI") and "Jaarplan 2024" in refs[1]  # the cited card's own
     # the cited passage shows the answer span marked, the question's terms too
     cited_text = next(v for v in texts if sup.ANSWER_OPEN in v)
     assert "99,0%" in cited_text and sup.TERM_OPEN in cited_text
@@ -114,7 +115,7 @@ def test_example_question_answer_with_citation(monkeypatch, real_index_dir):
     assert [e.label for e in at.expander][:1] == ["Waarop de zekerheid berust"]
     assert len(card_heads(at)) == 5  # default number of passages
     labels = [b.label for b in at.download_button]
-    assert labels == ["Exporteer CSV", "Exporteer JSON"]
+    assert labels == ["Exporteer CSV", "Exporteer JSON", "Sessie als Markdown", "Sessie als JSON"]
 
 
 WARM_QUESTIONS = ("hoeveel medewerkers heeft het Inlichtingenbureau", "wat kost de huisvesting van UWV",
@@ -189,13 +190,14 @@ def test_damaged_index_gives_message(monkeypatch, small_index, small_corpus):
     assert "docqa ingest" in at.code[0].value
 
 
-def test_filters_that_exclude_everything_warn(monkeypatch, small_index, small_corpus):
+def test_filters_narrow_each_other(monkeypatch, small_index, small_corpus):
     at = app_at(monkeypatch, small_index, small_corpus)
-    at.sidebar.multiselect(key="f_docs").set_value(["alfa-jaarplan-2024"])
-    at.sidebar.multiselect(key="f_years").set_value([2023])
-    ask(at, "beschikbaarheid portaalsite")
-    assert len(at.warning) == 1 and "no passages match these filters" in at.warning[0].value
-    assert not card_heads(at)
+    at.sidebar.multiselect(key="f_docs").set_value(["alfa-jaarplan-2024"]).run()
+    assert at.sidebar.multiselect(key="f_years").options == ["2024"]
+    assert at.sidebar.multiselect(key="f_orgs").options == ["Dienst Alfa"]
+    at.sidebar.multiselect(key="f_docs").set_value([]).run()
+    at.sidebar.multiselect(key="f_years").set_value([2023]).run()
+    assert at.sidebar.multiselect(key="f_docs").options == ["Jaarverslag 2023 (Beta, 2023)"]
 
 
 def test_org_and_year_filters(monkeypatch, small_index, small_corpus):
@@ -210,7 +212,7 @@ def test_org_and_year_filters(monkeypatch, small_index, small_corpus):
     assert set(card_docs(at)[-1:]) == {"alfa-jaarplan-2024"}
     # both questions stay on the page, each with its own exports
     assert [e["question"] for e in at.session_state["history"]] == ["hoeveel medewerkers"] * 2
-    assert len(at.download_button) == 4
+    assert len(at.download_button) == 6  # two per answer, two for the session
 
 
 def test_html_in_question_and_documents_is_escaped(monkeypatch, tricky_index):
@@ -422,3 +424,22 @@ def test_no_copies_of_the_corpus_in_the_app():
     for doc in corpus.glob("*.txt"):
         lines = [ln.strip() for ln in doc.read_text(encoding="utf-8").splitlines() if len(ln.strip()) > 60]
         assert not any(ln in sources for ln in lines[:200]), doc.name
+
+
+def test_session_exports_signal_table_and_merged_cards(small_index):
+    from docqa.engine import Engine
+
+    engine = Engine.open(small_index)
+    answer = engine.ask("Hoeveel medewerkers had Beta eind 2023?", k=5)
+    rows = sup.signal_rows(answer.signals)
+    assert rows and all(set(r) == {"signal", "value"} for r in rows)
+    history = [{"question": answer.question, "settings": {"k": 5}, "answer": answer, "error": None},
+               {"question": "x", "settings": {}, "answer": None, "error": ("warning", "query_error", "lege vraag")}]
+    md = sup.session_markdown(history)
+    assert md.startswith("# docqa") and "## 1. Hoeveel medewerkers" in md and "lege vraag" in md
+    for c in answer.citations:
+        assert c.reference() in md and c.reference() in sup.all_references(answer)
+    assert json.loads(sup.session_json(history))["session"][0]["answer"]["question"] == answer.question
+    # a hit that repeats most of an earlier card of the same document is left out
+    first = answer.hits[0]
+    assert sup.distinct_hits([first, first]) == [first]
