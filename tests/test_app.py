@@ -86,7 +86,9 @@ def shown(at: AppTest) -> list[str]:
 
 
 def card_heads(at: AppTest) -> list[str]:
-    return [v for v in markdown_values(at) if 'class="dq-card"' in v]
+    """Card headers with the no-wrap spans around their parts taken out (the rest of the markup stays)."""
+    return [re.sub(r'<span style="white-space:nowrap">(.*?)</span>', r"\1", v)
+            for v in markdown_values(at) if 'class="dq-card"' in v]
 
 
 def card_docs(at: AppTest) -> list[str]:
@@ -113,7 +115,7 @@ def test_example_question_answer_with_citation(monkeypatch, real_index_dir):
     assert "99,0%" in cited_text and sup.TERM_OPEN in cited_text
     assert any(m.value.startswith("**Zekerheid:**") for m in at.markdown)
     assert [e.label for e in at.expander][:1] == ["Waarop de zekerheid berust"]
-    assert len(card_heads(at)) == 5  # default number of passages
+    assert 3 <= len(card_heads(at)) <= 5  # default number of passages, those repeating a card merged
     labels = [b.label for b in at.download_button]
     assert labels == ["Exporteer CSV", "Exporteer JSON", "Sessie als Markdown", "Sessie als JSON"]
 
@@ -141,7 +143,7 @@ def test_document_filter_narrows_passages(monkeypatch, real_index_dir):
     at.sidebar.slider(key="k").set_value(8)
     ask(at, EXAMPLE_QUESTION)
     docs = card_docs(at)
-    assert len(docs) == 8 and set(docs) == {UWV_DOC}
+    assert 4 <= len(docs) <= 8 and set(docs) == {UWV_DOC}  # passages repeating an earlier card merged
     assert all("· UWV ·" in h for h in card_heads(at))
     # the user's settings are shown with the question
     assert any("filters: Viermaandenverslag 2024" in v for v in shown(at))
