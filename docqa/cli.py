@@ -180,6 +180,28 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    engine = open_engine(args)
+    filters = _filters(args)
+    if args.claims:
+        for _, cid, claim in _read_query_file(args.claims, field="claim"):
+            try:
+                row = {"id": cid, **engine.check(claim, k=args.k, mode=args.mode, **filters).to_json()}
+            except DocqaError as exc:
+                row = {"id": cid, "claim": claim, "verdict": "not_found", "error": str(exc), "confidence": "laag",
+                       "probability": None, "details": [], "citations": [], "notices": [], "hits": []}
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    result = engine.check(args.claim, k=args.k, mode=args.mode, **filters)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        for notice in result.notices:
+            _err(notice)
+        print(safe_text(result.to_text()))
+    return 0
+
+
 def cmd_docs(args) -> int:
     engine = open_engine(args)
     rows = engine.documents()
@@ -236,9 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
         if corpus:
             p.add_argument("--corpus", help="folder of .txt/.pdf files (env DOCQA_CORPUS; default ../shared/corpus)")
 
-    def query_opts(p):
-        p.add_argument("query", nargs="?", help="the question or search words")
-        p.add_argument("--queries", help="JSONL file with 'id' and 'question' per line: one JSON line out per query")
+    def query_opts(p, question=True):
+        if question:
+            p.add_argument("query", nargs="?", help="the question or search words")
+            p.add_argument("--queries", help="JSONL file with 'id' and 'question' per line: one JSON line out per query")
         p.add_argument("--k", type=int, default=10, help="number of passages (default 10)")
         p.add_argument("--doc", action="append", help="only this document id (repeatable)")
         p.add_argument("--org", action="append", help="only this organisation: its full name, short name or abbreviation (repeatable)")
@@ -261,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     query_opts(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("check", help="does the source say what a claim says? klopt / klopt niet / niet gevonden")
+    common(p)
+    query_opts(p, question=False)
+    p.add_argument("claim", nargs="?", help="the claim: one sentence")
+    p.add_argument("--claims", help="JSONL file with 'id' and 'claim' per line: one JSON line out per claim")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("docs", help="the indexed documents")
     common(p)
@@ -286,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1", help="listen address (default localhost only)")
     p.set_defaults(func=cmd_app)
+
+    from docqa.serve import add_serve_parser  # light: uvicorn and FastAPI load only when it runs
+
+    add_serve_parser(sub)
     return parser
 
 
@@ -294,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("search", "ask") and not args.queries and args.query is None:
         parser.error(f"{args.command}: give a question, or --queries FILE.jsonl")
+    if args.command == "check" and not args.claims and args.claim is None:
+        parser.error("check: give a claim, or --claims FILE.jsonl")
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from docqa import config
 from docqa.errors import QueryError, SettingsError
 from docqa.index.search import FusionSettings, Hit, Searcher, prepare_query
 from docqa.qa.answer import Answer, AnswerSettings, choose_answer, rebind
+from docqa.qa.claims import ClaimCandidate, ClaimCheck, ClaimChecker, ClaimSettings
 from docqa.qa.question import Question, analyse
 from docqa.qa.rerank import RerankSettings, WindowRerank
 from docqa.qa.windows import WindowScorer, WindowSettings
@@ -33,8 +34,9 @@ class EngineSettings:
     rerank: RerankSettings = field(default_factory=RerankSettings)
     windows: WindowSettings = field(default_factory=WindowSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    claims: ClaimSettings = field(default_factory=ClaimSettings)
 
-    STAGES = ("fusion", "rerank", "windows", "answer")
+    STAGES = ("fusion", "rerank", "windows", "answer", "claims")
 
     def replace(self, name: str, value) -> "EngineSettings":
         """A copy with one setting changed: `replace("rerank.weight", 1.0)`."""
@@ -86,6 +88,7 @@ class Engine:
         if searcher.fusion != settings.fusion:
             self._searcher = searcher.with_fusion(settings.fusion)
         self._windows = WindowScorer(self._searcher, settings.windows)
+        self._claims = ClaimChecker(settings.claims)
         self._calibration = calibration if calibration is not None else _shipped_calibration()
 
     # -- opening -------------------------------------------------------------------------------------
@@ -115,9 +118,9 @@ class Engine:
         self._searcher.encoder.encode_queries(["opwarmen"])
 
     # -- questions -----------------------------------------------------------------------------------
-    def analyse(self, question: str) -> Question:
-        """Clean and analyse a question once; raises QueryError for an empty one."""
-        text, notices = prepare_query(question)
+    def analyse(self, question: str, what: str = "question") -> Question:
+        """Clean and analyse a question (or a claim: `what="claim"`) once; raises QueryError for an empty one."""
+        text, notices = prepare_query(question, what)
         return analyse(text, notices, self._searcher.analyzer, self._searcher.organisations())
 
     def _capped(self, q: Question, k) -> tuple[Question, int]:
@@ -151,6 +154,21 @@ class Engine:
         windows = [w for h in top for w in scored.get(h.passage.chunk_id, [])]
         windows = rebind(windows, top) + self._windows.windows(q, query_vector, unseen)
         return choose_answer(q, hits, windows, self.settings.answer, self._calibration or None)
+
+    def check(self, claim: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
+              query_vector=None) -> ClaimCheck:
+        """Does the source say what the claim says? Retrieval as for a question (the claim is its
+        own query), then every answer window of the top `k` passages is compared with the claim
+        detail by detail (`qa/claims.py`). The verdict is supported, contradicted or not_found."""
+        q = self.analyse(claim, "claim")
+        q, k = self._capped(q, k)
+        if query_vector is None:
+            query_vector = self._searcher.query_vector(q.text)
+        hits, _ = self._retrieve(q, k, mode, docs, orgs, years, query_vector)
+        candidates = [ClaimCandidate(w.hit, w.start, w.end, w.score, dict(w.features))
+                      for w in self._windows.windows(q, query_vector, hits)]
+        result = self._claims.check(q.text, candidates)
+        return dataclasses.replace(result, hits=tuple(hits), notices=q.notices)
 
     def _retrieve(self, q: Question, k, mode, docs, orgs, years, query_vector):
         rerank = None

@@ -3,6 +3,8 @@
     docqa eval --questions FILE.jsonl [--modes bm25,dense,hybrid] [--k 10] [--out DIR] [--no-ask]
     docqa eval --compare A.json B.json
     docqa eval --questions FILE.jsonl --tune rerank.weight=0,1,3,5 [--metric mrr@10] [--folds 5] [--repeats 3]
+    docqa eval --claims FILE.jsonl [--k 10] [--out DIR]        # claim checking, with the naive anchor beside it
+    docqa eval --claims FILE.jsonl --tune claims.contradict_margin=0.1,0.15,0.2 [--folds 5] [--repeats 3]   # by verdict accuracy
 
 The Markdown table goes to stdout, problems (with line numbers) and notes to stderr. The engine
 (docqa.engine) is opened by a callable the main CLI passes in, so this module imports nothing heavy.
@@ -27,10 +29,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
     parser.add_argument("--out", metavar="DIR", help="write report.json, TREC runs/qrels, plot and failures here")
     parser.add_argument("--no-ask", action="store_true", help="evaluate retrieval only, not the answers")
+    parser.add_argument("--claims", metavar="FILE.jsonl",
+                        help="labelled claim file: score `docqa check` (and the naive anchor beside it)")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report.json files")
     parser.add_argument("--tune", metavar="SETTING=V1,V2,...",
                         help="choose a setting by cross-validation, e.g. rerank.weight=0,1,3,5 "
-                             "(fields of the fusion, rerank, windows and answer settings)")
+                             "(fields of the fusion, rerank, windows and answer settings; with --claims, of claims)")
     parser.add_argument("--calibrate", metavar="OUT.json",
                         help="fit the answers' probability of being right on the questions and write it here "
                              "(qa/calibration.json is the one docqa ships); prints the held-out reliability table")
@@ -48,8 +52,12 @@ def run_eval_command(args: argparse.Namespace, open_engine: Callable[[], object]
         report_a, report_b = (read_report(path) for path in args.compare)
         print(compare(report_a, report_b), end="")
         return 0
+    if getattr(args, "claims", None):
+        if args.questions:
+            raise EvalError("give either --questions or --claims, not both")
+        return _run_claims(args, open_engine())
     if not args.questions:
-        raise EvalError("give --questions FILE.jsonl (or --compare A.json B.json)")
+        raise EvalError("give --questions FILE.jsonl, --claims FILE.jsonl or --compare A.json B.json")
 
     engine = open_engine()
     try:
@@ -119,8 +127,70 @@ def _run_calibrate(args, engine, questions) -> int:
     return 0
 
 
-def _print_problems(source: str, problems) -> None:
+def _print_problems(source: str, problems, what: str = "question") -> None:
     for problem in problems:  # `file:line: message`, the form editors and CI logs link to
         print(f"{source}:{problem.line}: {problem.message}", file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s) in the question file", file=sys.stderr)
+        print(f"{len(problems)} problem(s) in the {what} file", file=sys.stderr)
+
+
+def _run_claims(args, engine) -> int:
+    """Every claim through `Engine.check`, judged; the naive anchor (search the claim, compare the
+    figures of the best sentence) judged beside it so the gain is visible."""
+    import json
+    from pathlib import Path
+
+    from docqa.eval.claims import ClaimSetError, anchor_row, claims_table, judge_claims, load_claims
+
+    try:
+        claims, problems = load_claims(args.claims, engine)
+    except ClaimSetError as error:
+        _print_problems(args.claims, error.problems, "claim")
+        raise
+    _print_problems(args.claims, problems, "claim")
+    if args.tune:
+        return _run_claims_tune(args, engine, claims)
+    rows, anchors = [], []
+    for claim in claims:
+        result = engine.check(claim.claim, k=args.k)
+        rows.append({"id": claim.id, **result.to_json()})
+        anchors.append(anchor_row(claim.id, claim.claim, result.hits))
+    report = judge_claims(claims, rows)
+    anchor = judge_claims(claims, anchors)
+    print(claims_table(report, "docqa check"), end="\n\n")
+    print(claims_table(anchor, "naive anchor: search the claim, compare the best sentence's figures"))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        data = {"claims_file": str(args.claims), "k": args.k, "settings": engine.settings.to_json()["claims"],
+                "checker": report, "anchor": anchor}
+        (out / "claims-report.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        with (out / "claims-run.jsonl").open("w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"wrote {out / 'claims-report.json'} and {out / 'claims-run.jsonl'}", file=sys.stderr)
+    return 0
+
+
+def _run_claims_tune(args, engine, claims) -> int:
+    """`--claims FILE --tune claims.SETTING=...`: a setting chosen by cross-validated verdict accuracy."""
+    import json
+    from pathlib import Path
+
+    from docqa.eval.tune import CLAIM_METRIC, claims_markdown, cross_validate, current_value, parse_grid, score_claim_grid
+
+    grid = parse_grid(args.tune)
+    default = current_value(engine, grid)
+    per_value = score_claim_grid(engine, claims, grid, args.k)
+    cv = cross_validate(per_value, CLAIM_METRIC, args.folds, args.repeats)
+    print(claims_markdown(grid, per_value, cv, default), end="")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        data = {"setting": grid.name, "default": default, **cv,
+                "full_set": [{"value": v, "score": sc} for v, sc in cv["full_set"].items()],
+                "chosen": [{"value": v, "folds": n} for v, n in cv["chosen"].items()],
+                "per_claim": [{"value": v, "scores": scores} for v, scores in per_value.items()]}
+        (out / "claims-tune.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"wrote {out / 'claims-tune.json'}", file=sys.stderr)
+    return 0

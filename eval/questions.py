@@ -73,8 +73,8 @@ class IndexedDocuments(Protocol):
     def document_text(self, doc_id: str) -> str: ...
 
 
-class _LineRejected(Exception):
-    """Internal: the line cannot be used; the message says why."""
+class LineRejected(Exception):
+    """A line of a labelled set cannot be used; the message says why (reported with its line number)."""
 
 
 class _NormalisedCorpus:
@@ -131,17 +131,17 @@ def parse_questions(
         try:
             record = _parse_record(text, line_no, problems)
             if record["id"] in seen_ids:
-                raise _LineRejected(f"duplicate id {record['id']!r} (first on line {seen_ids[record['id']]})")
+                raise LineRejected(f"duplicate id {record['id']!r} (first on line {seen_ids[record['id']]})")
             seen_ids[record["id"]] = line_no
-            evidence = _parse_evidence(record)
+            evidence = parse_evidence(record)
             _check_answerability(record, evidence)
             if record["type"] != UNANSWERABLE:
                 answerable_checked += 1
                 evidence = _findable_evidence(evidence, corpus, line_no, problems)
                 if not evidence:
-                    raise _LineRejected("no evidence quote occurs in the indexed documents")
+                    raise LineRejected("no evidence quote occurs in the indexed documents")
                 answerable_findable += 1
-        except _LineRejected as rejected:
+        except LineRejected as rejected:
             problems.append(Problem(line_no, f"{rejected}; question skipped"))
             continue
         questions.append(
@@ -170,46 +170,55 @@ def _decode(raw_line: bytes | str, line_no: int, problems: list[Problem]) -> str
         return None
 
 
-def _parse_record(text: str, line_no: int, problems: list[Problem]) -> dict:
-    """Check the JSON shape and field types of one line; unknown fields are reported and ignored."""
+def read_record(text: str, line_no: int, problems: list[Problem], fields: tuple[str, ...],
+                strings: tuple[str, ...], text_field: str) -> dict:
+    """The JSON object of one line of a labelled set (questions or claims), its shape and field types
+    checked: the `fields` present, the `strings` strings, an id without white space and a non-empty
+    `text_field`. Unknown fields are reported and ignored; anything else raises LineRejected."""
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _LineRejected(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+        raise LineRejected(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(record, dict):
-        raise _LineRejected(f"expected a JSON object, got {type(record).__name__}")
-    missing = [name for name in FIELDS if name not in record]
-    unknown = sorted(name for name in record if name not in FIELDS)
+        raise LineRejected(f"expected a JSON object, got {type(record).__name__}")
+    missing = [name for name in fields if name not in record]
+    unknown = sorted(name for name in record if name not in fields)
     if unknown:
         problems.append(Problem(line_no, f"unknown field(s) {', '.join(map(repr, unknown))} ignored"))
     if missing:
-        raise _LineRejected(f"missing field(s) {', '.join(map(repr, missing))}")
-    for name in ("id", "question", "answer", "type"):
+        raise LineRejected(f"missing field(s) {', '.join(map(repr, missing))}")
+    for name in strings:
         if not isinstance(record[name], str):
-            raise _LineRejected(f"field {name!r} must be a string, got {type(record[name]).__name__}")
+            raise LineRejected(f"field {name!r} must be a string, got {type(record[name]).__name__}")
     if not record["id"].strip() or any(ch.isspace() for ch in record["id"]):
         # ids end up as query ids in TREC files, which are split on white space
-        raise _LineRejected(f"id {record['id']!r} must be non-empty and contain no white space")
-    if not record["question"].strip():
-        raise _LineRejected("empty question")
-    if record["type"] not in QUESTION_TYPES:
-        raise _LineRejected(f"unknown type {record['type']!r} (expected one of {', '.join(QUESTION_TYPES)})")
+        raise LineRejected(f"id {record['id']!r} must be non-empty and contain no white space")
+    if not record[text_field].strip():
+        raise LineRejected(f"empty {text_field}")
     return record
 
 
-def _parse_evidence(record: dict) -> list[Evidence]:
+def _parse_record(text: str, line_no: int, problems: list[Problem]) -> dict:
+    record = read_record(text, line_no, problems, FIELDS, ("id", "question", "answer", "type"), "question")
+    if record["type"] not in QUESTION_TYPES:
+        raise LineRejected(f"unknown type {record['type']!r} (expected one of {', '.join(QUESTION_TYPES)})")
+    return record
+
+
+def parse_evidence(record: dict) -> list[Evidence]:
+    """The `evidence` list of a record: {doc, quote} objects with letters or digits in the quote."""
     evidence = record["evidence"]
     if not isinstance(evidence, list):
-        raise _LineRejected(f"evidence must be a list of {{doc, quote}} objects, got {type(evidence).__name__}")
+        raise LineRejected(f"evidence must be a list of {{doc, quote}} objects, got {type(evidence).__name__}")
     items = []
     for index, item in enumerate(evidence):
         where = f"evidence[{index}]"
         if not isinstance(item, dict) or sorted(item) != sorted(EVIDENCE_FIELDS):
-            raise _LineRejected(f"{where} must be an object with exactly the fields 'doc' and 'quote'")
+            raise LineRejected(f"{where} must be an object with exactly the fields 'doc' and 'quote'")
         if not all(isinstance(item[name], str) and item[name].strip() for name in EVIDENCE_FIELDS):
-            raise _LineRejected(f"{where}: 'doc' and 'quote' must be non-empty strings")
+            raise LineRejected(f"{where}: 'doc' and 'quote' must be non-empty strings")
         if not norm(item["quote"]):
-            raise _LineRejected(f"{where}: quote has no letters or digits")
+            raise LineRejected(f"{where}: quote has no letters or digits")
         items.append(Evidence(doc=item["doc"], quote=item["quote"]))
     return items
 
@@ -218,13 +227,13 @@ def _check_answerability(record: dict, evidence: list[Evidence]) -> None:
     """Answerable questions need an answer and evidence; unanswerable ones must have neither."""
     if record["type"] == UNANSWERABLE:
         if record["answer"].strip() or evidence:
-            raise _LineRejected("an unanswerable question must have an empty answer and no evidence")
+            raise LineRejected("an unanswerable question must have an empty answer and no evidence")
         return
     if not norm(record["answer"]):
         # an empty expected answer would be "found" in every shown answer
-        raise _LineRejected("answerable question without an answer (no letters or digits)")
+        raise LineRejected("answerable question without an answer (no letters or digits)")
     if not evidence:
-        raise _LineRejected("answerable question without evidence")
+        raise LineRejected("answerable question without evidence")
 
 
 def _findable_evidence(

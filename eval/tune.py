@@ -26,6 +26,7 @@ from docqa.eval.metrics import score_questions
 
 TUNE_MODE = "hybrid"
 METRICS = ("mrr@10", "success@1", "success@5", "success@10", "answers")
+CLAIM_METRIC = "verdicts"  # with --claims: 1 for a claim given its right verdict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +75,7 @@ def parse_grid(spec: str) -> Grid:
 
 
 def check_metric(metric: str) -> None:
-    if metric not in METRICS:
+    if metric not in METRICS + (CLAIM_METRIC,):
         raise EvalError(f"--metric {metric!r}: choose from {', '.join(METRICS)}")
 
 
@@ -96,6 +97,39 @@ def score_grid(engine, questions, grid: Grid, k: int = 10) -> dict:
             scores.setdefault(question.id, {})["answers"] = float(ok)
         out[value] = scores
     return out
+
+
+def score_claim_grid(engine, claims, grid: Grid, k: int = 10) -> dict:
+    """{value: {claim id: {"verdicts": 1 or 0, "false_supported": 1 or 0 (false claims only)}}},
+    each claim through `Engine.check` and judged as `docqa eval --claims` judges it."""
+    from docqa.eval.claims import judge_row
+
+    out = {}
+    for value in grid.values:
+        tuned = engine.with_settings(engine.settings.replace(grid.name, value))
+        scores = {}
+        for claim in claims:
+            judged = judge_row(claim, {"id": claim.id, **tuned.check(claim.claim, k=k).to_json()})
+            scores[claim.id] = {CLAIM_METRIC: float(judged["right"])}
+            if claim.verdict != "supported":
+                scores[claim.id]["false_supported"] = float(judged["verdict"] == "supported")
+        out[value] = scores
+    return out
+
+
+def claims_markdown(grid: Grid, per_value: dict, cv: dict, default) -> str:
+    lines = [f"Tuning {grid.name} on {cv['questions']} claims:", "",
+             "| value | accuracy | false supported | chosen in folds |", "| --- | ---: | ---: | ---: |"]
+    for value, scores in per_value.items():
+        rows = list(scores.values())
+        false = [r["false_supported"] for r in rows if "false_supported" in r]
+        mark = " (default)" if value == default else ""
+        lines.append(f"| {value!r}{mark} | {sum(r[CLAIM_METRIC] for r in rows) / len(rows):.4f} | "
+                     f"{(sum(false) / len(false)) if false else 0:.4f} | {cv['chosen'][value]} |")
+    lines += ["", f"verdict accuracy: best on the full set {max(cv['full_set'].values()):.4f}; chosen on training "
+                  f"folds and scored held out ({cv['folds']} folds x {cv['repeats']} shuffles): "
+                  f"{cv['cross_validated']:.4f}; the default alone: {cv['full_set'].get(default, float('nan')):.4f}", ""]
+    return "\n".join(lines)
 
 
 def cross_validate(per_value: dict, metric: str, folds: int = 5, repeats: int = 3, seed: int = 0) -> dict:

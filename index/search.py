@@ -81,13 +81,14 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-def prepare_query(query: str) -> tuple[str, list[str]]:
+def prepare_query(query: str, what: str = "question") -> tuple[str, list[str]]:
     """Clean a user query; return it with notices for the user. Raises QueryError when empty.
 
     NFC first (an NFD "ë" would neither match the index's words nor embed the same); invisible
     format characters (zero-width space, word joiner, bidi controls) are dropped, so they cannot
     split a word; other control characters become spaces."""
     notices = []
+    claim = what == "claim"
     if query is None:
         query = ""
     query = unicodedata.normalize("NFC", str(query))
@@ -95,9 +96,10 @@ def prepare_query(query: str) -> tuple[str, list[str]]:
     query = " ".join(query.split())
     if len(query) > MAX_QUERY_CHARS:
         query = query[:MAX_QUERY_CHARS]
-        notices.append(f"de vraag is ingekort tot de eerste {MAX_QUERY_CHARS} tekens")
+        notices.append(f"de {'bewering' if claim else 'vraag'} is ingekort tot de eerste {MAX_QUERY_CHARS} tekens")
     if not query:
-        raise QueryError("empty question: type a question or a few search words")
+        raise QueryError("empty claim: paste the sentence to check" if claim
+                         else "empty question: type a question or a few search words")
     return query, notices
 
 

@@ -1,0 +1,250 @@
+"""qa/claims.py: verdicts, details and citations on invented passages about invented organisations."""
+from dataclasses import dataclass
+
+import pytest
+
+from docqa.qa.claims import (ClaimCandidate, ClaimCheck, ClaimChecker, ClaimSettings, analyse_claim,
+                             direction_of, polarity_of, reference, sentence_changes, sentence_spans,
+                             table_changes)
+
+
+@dataclass(frozen=True)
+class FakePassage:
+    chunk_id: str
+    text: str
+    doc_id: str = "alfa-jaarverslag-2022"
+    title: str = "Jaarverslag 2022"
+    organisation: str = "Dienst Alfa (Dienst voor Algemene Functies)"
+    year: int = 2022
+    section: str = "2 Resultaten > 2.1 Dienstverlening"
+    page: int | None = None
+    line_start: int = 10
+    line_end: int = 14
+
+    @property
+    def location(self) -> str:
+        return f"r. {self.line_start}-{self.line_end}"
+
+
+@dataclass(frozen=True)
+class FakeHit:
+    rank: int
+    passage: FakePassage
+    score: float = 1.0
+
+
+def candidates(*passages, **meta):
+    """One candidate window per sentence of each passage, scored by passage order."""
+    out = []
+    for rank, text in enumerate(passages, 1):
+        hit = FakeHit(rank, FakePassage(f"alfa:{rank}", text, **meta))
+        for a, b in sentence_spans(text):
+            out.append(ClaimCandidate(hit, a, b, 1.0 - rank / 10, {"dense": 0.9, "lexical": 0.5}))
+    return out
+
+
+CHECKER = ClaimChecker()
+
+PASSAGE = ("In 2022 handelde Dienst Alfa 137 bezwaren af. Het aantal storingen daalde van 64 naar 39. "
+           "Voor het nieuwe loket rekent Alfa met circa € 3 mln. aan kosten. "
+           "Sinds 2016 werkt Dienst Alfa samen met het Bureau Delta aan het loket.")
+
+
+def check(claim, *passages, **meta):
+    return CHECKER.check(claim, candidates(*(passages or (PASSAGE,)), **meta))
+
+
+# -- verdicts ---------------------------------------------------------------------------------------
+
+def test_a_matching_figure_on_the_same_topic_is_supported():
+    result = check("Dienst Alfa handelde in 2022 ruim 130 bezwaren af.")
+    assert result.verdict == "supported"
+    assert "137 bezwaren" in result.citations[0].quote
+    assert {d.status for d in result.details} == {"match"}
+
+
+def test_another_figure_for_the_same_thing_contradicts_and_is_quoted():
+    result = check("Dienst Alfa handelde in 2022 ruim 180 bezwaren af.")
+    assert result.verdict == "contradicted"
+    assert "137 bezwaren" in result.citations[0].quote
+    mismatch = [d for d in result.details if d.status == "mismatch"]
+    assert mismatch and mismatch[0].source_value == "137"
+
+
+def test_an_amount_with_approximation_words():
+    assert check("Het nieuwe loket van Dienst Alfa kost naar schatting zo'n 3 miljoen euro.").verdict == "supported"
+    result = check("Het nieuwe loket van Dienst Alfa kost naar schatting 7 miljoen euro.")
+    assert result.verdict == "contradicted" and "€ 3 mln" in result.citations[0].quote
+
+
+def test_a_wrong_year_contradicts():
+    result = check("Dienst Alfa werkt al sinds 2013 samen met het Bureau Delta aan het loket.")
+    assert result.verdict == "contradicted"
+    assert "Sinds 2016" in result.citations[0].quote
+
+
+def test_a_claim_the_documents_do_not_address_is_not_found():
+    result = check("Dienst Alfa opende in 2022 een vestiging in Zeeland met tweehonderd medewerkers.")
+    assert result.verdict == "not_found"
+    assert result.to_text().splitlines()[1].startswith("-> niet gevonden in de documenten")
+
+
+def test_the_same_figure_about_something_else_is_not_support():
+    # the passage has 137 bezwaren, the claim 137 klachten over the website: off topic, not supported
+    result = check("Dienst Alfa ontving 137 klachten over de nieuwe website.")
+    assert result.verdict != "supported"
+
+
+def test_a_missing_detail_keeps_a_claim_from_support():
+    result = check("Dienst Alfa handelde in 2022 137 bezwaren af binnen zes weken.")
+    assert result.verdict == "not_found"
+    assert any(d.status == "absent" for d in result.details)
+
+
+def test_direction_from_two_figures_in_a_sentence():
+    assert check("Het aantal storingen bij Dienst Alfa daalde.").verdict == "supported"
+    result = check("Het aantal storingen bij Dienst Alfa is gestegen.")
+    assert result.verdict == "contradicted"
+    assert "van 64 naar 39" in result.citations[0].quote
+
+
+def test_direction_from_a_table_in_thousands():
+    table = ("Lasten Dienst Alfa (x € 1.000)\nPlan Plan Werkelijk\n2026 2025 2024\n"
+             "Salarissen 9.100 9.400 8.800\nOnderhoud gebouwen 640 600 580\nReizen 100 100 90\n"
+             "Voor het plan 2026 zijn dezelfde uitgangspunten gekozen als in het plan voor 2025.")
+    meta = {"title": "Plan 2026", "year": 2026, "section": "3 Geld > 3.2 Lasten"}
+    assert check("Dienst Alfa rekent voor 2026 met lagere salarissen dan in het jaar daarvoor.", table,
+                 **meta).verdict == "supported"
+    result = check("Dienst Alfa trekt in 2026 minder uit voor onderhoud van gebouwen dan in 2025.", table, **meta)
+    assert result.verdict == "contradicted"
+    assert result.citations[0].quote.startswith("Onderhoud gebouwen 640 600")
+
+
+def test_a_different_name_in_the_same_place_contradicts():
+    text = "Het schoonmaakcontract van Dienst Alfa is sinds 2022 gegund aan Omega Advies B.V."
+    result = check("Het schoonmaakcontract van Dienst Alfa is sinds 2022 gegund aan Sigma Consult.",
+                   text)
+    assert result.verdict == "contradicted"
+    assert "Omega" in result.citations[0].quote
+    assert any(d.kind == "organisation" and d.status == "mismatch" for d in result.details)
+
+
+def test_a_name_nobody_mentions_is_not_found():
+    text = "Dienst Alfa brengt zijn archief in 2024 onder bij een andere opslagdienst."
+    result = check("Dienst Alfa brengt zijn archief in 2024 onder bij de opslagdienst van Sigma Cloud.", text)
+    assert result.verdict == "not_found"
+
+
+def test_stopped_against_continues_contradicts():
+    text = "Dienst Alfa blijft de proef met het nachtloket in Noordstad draaien."
+    result = check("Dienst Alfa heeft de proef met het nachtloket in Noordstad beëindigd.", text)
+    assert result.verdict == "contradicted"
+    assert any(d.kind == "polarity" and d.status == "mismatch" for d in result.details)
+
+
+def test_a_statement_without_values_needs_nearly_all_its_words():
+    text = "Het gelijktijdig bijhouden van twee roosters kost Dienst Alfa extra planners."
+    assert check("Het gelijktijdig bijhouden van twee roosters kost Dienst Alfa extra planners.",
+                 text).verdict == "supported"
+    assert check("Dienst Alfa schaft in 2025 het oude systeem volledig af.", text).verdict == "not_found"
+
+
+def test_a_wrong_date_for_the_same_event_contradicts_but_another_event_does_not():
+    text = "Op 1 maart 2026 is het archief van Dienst Alfa verhuisd."
+    assert check("Het archief van Dienst Alfa is op 1 september 2026 verhuisd.", text).verdict == "contradicted"
+    text = "Dienst Alfa begint in 2027 met de bouw van het depot."
+    assert check("Dienst Alfa verwacht de bouw van het depot in 2030 af te ronden.", text).verdict == "not_found"
+
+
+def test_an_english_claim_with_an_english_figure():
+    result = check("Dienst Alfa handled more than 130 objections in 2022.")
+    assert result.verdict in ("supported", "not_found")  # never contradicted: 137 is more than 130
+
+
+def test_no_candidates_is_not_found():
+    result = CHECKER.check("Dienst Alfa handelde 137 bezwaren af.", [])
+    assert result.verdict == "not_found" and result.citations == ()
+
+
+# -- records ----------------------------------------------------------------------------------------
+
+def test_json_shape_and_reference():
+    result = check("Dienst Alfa handelde in 2022 ruim 130 bezwaren af.")
+    out = result.to_json()
+    assert list(out) == ["claim", "verdict", "confidence", "probability", "details", "citations", "notices", "hits"]
+    assert out["probability"] is None and out["confidence"] in ("hoog", "middel", "laag")
+    citation = out["citations"][0]
+    assert set(citation) == {"n", "chunk_id", "doc", "title", "organisation", "year", "section", "page",
+                             "line_start", "line_end", "quote", "reference"}
+    assert citation["reference"] == "Dienst Alfa, Jaarverslag 2022, § 2.1 Dienstverlening, r. 10-14"
+    assert set(out["details"][0]) == {"kind", "claim_value", "source_value", "status"}
+
+
+def test_quotes_are_verbatim_with_white_space_collapsed():
+    text = "Dienst Alfa handelde in 2022\n137   bezwaren af. Dat waren er meer dan verwacht."
+    result = check("Dienst Alfa handelde in 2022 137 bezwaren af.", text)
+    c = result.citations[0]
+    assert c.quote == " ".join(text[c.span[0]:c.span[1]].split())
+    assert c.quote == "Dienst Alfa handelde in 2022 137 bezwaren af."
+
+
+def test_reference_leaves_out_a_year_already_in_the_title():
+    p = FakePassage("x:1", "tekst", page=4)
+    assert reference(p).startswith("Dienst Alfa, Jaarverslag 2022, § 2.1 Dienstverlening")
+
+
+def test_to_text_names_verdict_details_and_citation():
+    text = check("Dienst Alfa handelde in 2022 ruim 180 bezwaren af.").to_text()
+    assert "klopt niet volgens de bron" in text and "wijkt af" in text and "[1]" in text
+    assert "klopt volgens de bron" in check("Dienst Alfa handelde in 2022 ruim 130 bezwaren af.").to_text()
+
+
+def test_records_and_settings_validate():
+    with pytest.raises(ValueError, match="verdict"):
+        ClaimCheck("x", "maybe", "hoog", None, (), ())
+    with pytest.raises(ValueError, match="support_topic"):
+        ClaimSettings(support_topic=1.5)
+    with pytest.raises(ValueError, match="windows"):
+        ClaimSettings(windows=0)
+    with pytest.raises(ValueError, match="min_alignment"):
+        ClaimSettings(min_alignment=-1)
+    with pytest.raises(ValueError, match="claim"):
+        CHECKER.check("   ", [])
+
+
+# -- the parts ---------------------------------------------------------------------------------------
+
+def test_claim_analysis():
+    a = analyse_claim("Het aantal ZZP'ers bij Dienst Alfa daalde in 2021 naar 940, zo meldt het Bureau Delta.")
+    assert a.direction == "down"
+    assert {n.text for n in a.names} >= {"ZZP", "Dienst Alfa", "Bureau Delta"}
+    assert "ers" not in a.topic and "aantal" in a.topic
+    assert [v.kind for v in a.values] == ["year", "number"]
+
+
+def test_direction_words_and_bounds():
+    assert direction_of("Het verzuim is gestegen.") == ("up", "gestegen")
+    assert direction_of("Er waren minder meldingen dan vorig jaar.")[0] == "down"
+    assert direction_of("Er kwamen meer dan 5.000 meldingen.")[0] is None  # a bound, not a direction
+    assert polarity_of("Wij blijven in gesprek.") == ("continue", False)
+    assert polarity_of("Dienst Alfa is gestopt en voldoet niet.") == ("stop", True)
+
+
+def test_changes_in_sentences_and_tables():
+    (c,) = sentence_changes("In 2026 kregen 512 huurders een woning, tegenover 468 in 2025.")
+    assert (c.later, c.earlier, c.direction) == (512, 468, "up")
+    (c,) = sentence_changes("De kosten waren € 2,4 miljoen (eerste helft van 2021: € 0,8 miljoen).")
+    assert c.later / c.earlier == pytest.approx(3.0)
+    (c,) = sentence_changes("Het aandeel daalde van 44,5% naar 29%.")
+    assert c.direction == "down"
+    table = "Stand Eind juni 2025 Eind 2024 Verschil\nWachtlijst keuringen 2.610 2.385 225\n"
+    ((label, change),) = table_changes(table, ())
+    assert label == "Wachtlijst keuringen" and change.direction == "up"
+
+
+def test_sentence_spans_keep_table_rows_apart_but_not_prose_with_two_numbers():
+    text = ("Dienst Alfa scoorde in 2025 een 6,4 tegen de 6,1 van\n2024 in het onderzoek.\n"
+            "Salarissen 9.100 9.400\nReizen 640 600")
+    spans = [text[a:b] for a, b in sentence_spans(text)]
+    assert spans[-2:] == ["Salarissen 9.100 9.400", "Reizen 640 600"]
+    assert spans[0].startswith("Dienst Alfa") and spans[0].endswith("onderzoek.")
