@@ -33,7 +33,7 @@ from datetime import date
 
 from docqa.errors import SettingsError
 from docqa.qa.answer import Citation, reference
-from docqa.qa.values import (Value, ValueSettings, compare_values, compatible, detect_language, extract_values,
+from docqa.qa.values import (Value, ValueSettings, comparable, compare_values, compatible, detect_language, extract_values,
                              parse_figure)
 
 VERDICTS = ("supported", "contradicted", "not_found")
@@ -190,6 +190,11 @@ _STOP = ("gestopt", "stopt", "stoppen", "stopte", "beëindigd", "beëindigt", "b
 _CONTINUE = ("blijven", "blijft", "bleef", "bleven", "doorgaan", "gaat door", "voortgezet", "voortzetten",
              "continueren", "gecontinueerd", "remain", "remains", "continue", "continues", "keeps", "still")
 _NEGATION = ("niet", "geen", "nooit", "not", "no", "never", "nergens")
+# a target met or missed ("ons streven van 85% hebben we niet gehaald"); a negation near the verb turns it
+_TARGET_VERBS = ("gehaald", "haalde", "haalden", "haalt", "halen", "behaald", "behaalde", "behaalt", "bereikt",
+                 "bereikte", "bereikten", "gerealiseerd", "realiseerde", "realiseerden", "voldaan", "voldeed",
+                 "voldoet", "achieved", "reached", "attained", "met")
+_TARGET_MISSED = ("onder de norm", "onder het streven", "niet op schema", "missed", "failed to", "fell short", "short of")
 # when the claim says something starts and the source that it ends (or the other way), their dates
 # are of different events: "in 2027 te beginnen" says nothing about "in 2030 af te ronden"
 _START = ("start", "starten", "gestart", "begint", "beginnen", "begonnen", "aanvang", "van start", "starts",
@@ -253,6 +258,24 @@ def polarity_of(text: str) -> tuple[str | None, bool]:
     stop, cont = _has_phrase(folded, _STOP), _has_phrase(folded, _CONTINUE)
     kind = "stop" if stop and not cont else "continue" if cont and not stop else None
     return kind, bool(_has_phrase(folded, _NEGATION))
+
+
+def target_of(text: str, lang: str = "nl") -> str | None:
+    """"met", "missed" or None: does the text say a target or norm was met? A negation within four
+    words of the verb ("niet gehaald", "haalde het doel niet") makes it missed."""
+    folded = fold(text)
+    if _has_phrase(folded, _TARGET_MISSED):
+        return "missed"
+    verdicts = set()
+    for clause in re.split(r"[.;:!?]\s|,\s(?:maar|want|en|terwijl|but)\s", folded):
+        words = [m.group(0) for m in re.finditer(r"[^\W\d_]+", clause)]
+        for i, w in enumerate(words):
+            if w not in _TARGET_VERBS or (w == "met" and lang != "en"):
+                continue
+            # Dutch puts "niet" late: "haalde de norm van dit jaar niet"
+            near = words[max(0, i - 4):i] + words[i + 1:i + 5] + words[-2:]
+            verdicts.add("missed" if any(n in _NEGATION for n in near) else "met")
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
 def event_of(text: str) -> str | None:
@@ -335,6 +358,7 @@ class ClaimAnalysis:
     polarity: str | None  # stop, continue
     negated: bool
     event: str | None  # start, end
+    target: str | None  # met, missed: a target or norm the claim says was (not) reached
     topic: tuple[str, ...]  # folded topic words, in order, no repeats
     topic_names: frozenset[str]  # the topic words that belong to names (they weigh more)
 
@@ -350,7 +374,8 @@ def analyse_claim(claim: str) -> ClaimAnalysis:
     names = _names(text, spans)
     direction, direction_word = direction_of(text)
     polarity, negated = polarity_of(text)
-    skip = set(_STOPWORDS) | {fold(w) for w in _UP + _DOWN + _STOP + _CONTINUE + _NEGATION if " " not in w}
+    skip = set(_STOPWORDS) | {fold(w) for w in _UP + _DOWN + _STOP + _CONTINUE + _NEGATION + _TARGET_VERBS
+                              if " " not in w}
     topic, name_words = [], set()
     for m in _words(text):
         if any(a <= m.start() < b for a, b in spans) or text[m.start() - 1:m.start()] in ("'", "’"):
@@ -364,7 +389,7 @@ def analyse_claim(claim: str) -> ClaimAnalysis:
         if any(n.start <= m.start() < n.end for n in names):
             name_words.add(w)
     return ClaimAnalysis(text, lang, values, tuple(names), direction, direction_word, polarity, negated,
-                         event_of(text), tuple(topic), frozenset(name_words))
+                         event_of(text), target_of(text, lang), tuple(topic), frozenset(name_words))
 
 
 # -- matching words ---------------------------------------------------------------------------------
@@ -407,7 +432,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9€•▪(“\"‘'])|\n(?=\
 def _is_table_row(line: str) -> bool:
     """A line of a table: two figures or more and few words beside them ("Salarissen 9.100 9.400",
     "Stand Eind juni 2025 Eind 2024 Verschil"), not a line of prose that happens to hold two numbers."""
-    figures = len(re.findall(r"(?<![\w.,])-?\d[\d.,]*", line))
+    # a date ("6 juni 2023") is one figure of prose, not two of a table
+    dated = re.sub(r"\b\d{1,2}\s+(?:" + "|".join(sorted(_MONTH_WORDS)) + r")\s+\d{4}\b", " datum ", line, flags=re.I)
+    figures = len(re.findall(r"(?<![\w.,])-?\d[\d.,]*", dated))
     words = len(re.findall(r"[^\W\d_]{2,}", line))
     function_words = sum(w.lower() in _STOPWORDS for w in re.findall(r"[^\W\d_]+", line))
     if function_words > 2:  # "scoorde 6,4 in 2025 tegen de 6,1 van het jaar ervoor": prose
@@ -455,6 +482,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if b > a:
             out.append((a, b))
     return out
+
+
+def _sentence_span(text: str, at: int) -> tuple[int, int]:
+    """The span of the sentence (or table row) of `text` that holds offset `at`; all of it if none does."""
+    for a, b in sentence_spans(text):
+        if a <= at < b:
+            return a, b
+    return 0, len(text)
 
 
 def _sentence_of(text: str, at: int) -> str:
@@ -696,8 +731,14 @@ class ClaimChecker:
         w = _Window(cand, topic, cand.score + s.topic_weight * topic)
         self._values(a, w, wtext, p)
         self._name_details(a, w, wtext, p, meta)
+        if any(d.status == "absent" and d.kind not in ("organisation",) for d in w.details):
+            # another name where a figure of the claim is nowhere in the window: likely another thing
+            # of the same kind ("de dienst Kwijtschelding" beside a claim on another service), not a contradiction
+            w.decisive = [x for x in w.decisive if x[0].kind != "organisation"]
         if a.direction is not None:
             self._direction_detail(a, w, cand, weights, meta)
+        if a.target is not None:
+            self._target_detail(a, w, cand)
         if a.polarity is not None:
             kind, _ = polarity_of(wtext)
             if kind is None:
@@ -726,7 +767,7 @@ class ClaimChecker:
             if cv.unit == "x":
                 results[k] = self._ratio_detail(cv, p.text, cand)
                 continue
-            scored = self._scored(a, cv, [(j, v) for j, v in enumerate(src) if compatible(cv.kind, v.kind)], wtext,
+            scored = self._scored(a, cv, [(j, v) for j, v in enumerate(src) if comparable(cv, v)], wtext,
                                   p.organisation)
             top = scored[0] if scored else None
             if top is not None and top[2] == "match":  # a better aligned different value is taken up in pass 2
@@ -745,7 +786,7 @@ class ClaimChecker:
             if events_differ and cv.kind in _TIME_KINDS:
                 results[k] = Detail(cv.kind, cv.text, None, "absent")
                 continue
-            free = [(j, v) for j, v in enumerate(src) if compatible(cv.kind, v.kind) and j not in used]
+            free = [(j, v) for j, v in enumerate(src) if comparable(cv, v) and j not in used]
             need = s.min_time_alignment if cv.kind in _TIME_KINDS else s.min_alignment
             # a short claim has one word to say what its figure is about ("het verzuim was 6 procent"):
             # that word beside a figure of a window that holds (nearly) all the claim's topic is alignment enough
@@ -761,6 +802,11 @@ class ClaimChecker:
                     w.decisive.append((d, (cand.start + v.start, cand.start + v.end), score))
             else:
                 results[k] = Detail(cv.kind, cv.text, None, "absent")
+        # a year or date that differs while another value of the claim is nowhere in the window is
+        # likely the date of another event ("vanaf 2025 wekelijks" against "in de eerste vier maanden
+        # van 2024"): it does not decide the verdict on its own
+        if any(d.status == "absent" for d in results.values()):
+            w.decisive = [x for x in w.decisive if x[0].kind not in _TIME_KINDS]
         w.details.extend(results[k] for k in sorted(results))
 
     def _scored(self, a: ClaimAnalysis, cv: Value, values: list[tuple[int, Value]], wtext: str, organisation: str = ""):
@@ -780,7 +826,13 @@ class ClaimChecker:
                 score += 2
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
-            near = _Text(" ".join(self._context_words(wtext, v.start, v.end, 8)))
+            if cv.kind in _TIME_KINDS:
+                # a date belongs to the event of its own sentence: its neighbours in the next sentence
+                # say nothing about it ("... WW-uitkeringen. We hebben in september 2023 ...")
+                s0, s1 = _sentence_span(wtext, v.start)
+                near = _Text(" ".join(self._context_words(wtext[s0:s1], v.start - s0, v.end - s0, 8)))
+            else:
+                near = _Text(" ".join(self._context_words(wtext, v.start, v.end, 8)))
             context = sum(1 for t in set(claim_ctx) if near.has(t))
             # the subject of a figure may stand at the far end of a long source sentence; not so for a
             # date, which opens many sentences as an aside ("sinds mei ...")
@@ -811,7 +863,7 @@ class ClaimChecker:
             return False
         for text in (p.text, f"{p.title} {p.section} {p.year or ''}"):
             if any(compare_values(cv, v, s.values) == "match" for v in extract_values(text, "nl")
-                   if compatible(cv.kind, v.kind)):
+                   if comparable(cv, v)):
                 return True
         if cv.kind == "period" or cv.unit == "span":
             return self._period_in_title(cv, p.title, p.year)
@@ -930,6 +982,16 @@ class ClaimChecker:
             if change.span[1] > cand.start and change.span[0] < cand.end:
                 found = (change.direction, change.text, change.span)
         if found is None:
+            # the sentence of the figure the window matched with the claim's: its direction is the figure's
+            # ("22% meer beoordelingen" is no fall, whatever another sentence of the window says)
+            for s0, s1 in self._figure_sentences(w, text):
+                sentence = text[s0:s1]
+                changes = [c for c in sentence_changes(sentence, s0) if c.direction]
+                d = changes[0].direction if changes else direction_of(sentence)[0]
+                if d is not None:
+                    found = (d, sentence, (s0, s1))
+                    break
+        if found is None:
             # the sentence of the window most about the claim's topic that has two figures over time
             # or a direction word; it must be about the topic itself ("de wachttijd aan de
             # telefoon is afgenomen" says nothing about "de tevredenheid over het loket")
@@ -945,8 +1007,17 @@ class ClaimChecker:
                 changes = [c for c in sentence_changes(sentence, s0) + self._next_sentence_change(text, s0, s1)
                            if c.direction]
                 d = changes[0].direction if changes else direction_of(sentence)[0]
+                span = (s0, s1)
+                if d is None:
+                    # "X deed in 2023 veel wijzigingen. In 2024 worden er minder voorzien.": the next
+                    # sentence carries the direction when it names a year or date of the claim
+                    nxt = next(((n0, n1) for n0, n1 in sentence_spans(text) if n0 >= s1), None)
+                    if nxt is not None and any(t.text in text[nxt[0]:nxt[1]] for t in claim_times):
+                        d = direction_of(text[nxt[0]:nxt[1]])[0]
+                        if d is not None:
+                            sentence, span = text[s0:nxt[1]], (s0, nxt[1])
                 if d is not None and (best is None or share > best[0]):
-                    best = (share, (d, sentence, (s0, s1)))
+                    best = (share, (d, sentence, span))
             if best is not None:
                 found = best[1]
         if found is None:
@@ -960,6 +1031,31 @@ class ClaimChecker:
             w.decisive.append((d, span, 1.0))
         else:
             w.matched_at.append((1, span))
+
+    @staticmethod
+    def _figure_sentences(w: _Window, text: str) -> list[tuple[int, int]]:
+        """The sentences of the passage that hold the figures the window matched with the claim's."""
+        spans = [span for priority, span in w.matched_at if priority == 0]
+        return [(s0, s1) for s0, s1 in sentence_spans(text) if any(s0 <= a < s1 for a, _ in spans)]
+
+    def _target_detail(self, a: ClaimAnalysis, w: _Window, cand: ClaimCandidate) -> None:
+        """Met or missed: read in the sentence of the matched figure ("ons streven van 85% hebben we
+        niet gehaald"), else in the window."""
+        text = cand.hit.passage.text
+        found = None
+        for s0, s1 in self._figure_sentences(w, text) or [(cand.start, cand.end)]:
+            t = target_of(text[s0:s1])
+            if t is not None:
+                found = (t, (s0, s1))
+                break
+        if found is None:
+            w.details.append(Detail("target", a.target, None, "absent"))
+            return
+        t, span = found
+        d = Detail("target", a.target, " ".join(text[span[0]:span[1]].split())[:200], "match" if t == a.target else "mismatch")
+        w.details.append(d)
+        if d.status == "mismatch":
+            w.decisive.append((d, span, 1.0))
 
     # -- verdict rules ------------------------------------------------------------------------------
     def _supports(self, a: ClaimAnalysis, w: _Window) -> bool:

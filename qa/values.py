@@ -26,6 +26,7 @@ How Dutch figures are read (the documents are Dutch; claims may be English):
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -193,18 +194,22 @@ _PERIOD_UNITS = {"dag": ("dag", 1 / 30), "dagen": ("dag", 1 / 30), "day": ("dag"
                  "kwartaal": ("kwartaal", 3), "kwartalen": ("kwartaal", 3), "quarter": ("kwartaal", 3),
                  "quarters": ("kwartaal", 3), "jaar": ("jaar", 12), "jaren": ("jaar", 12), "year": ("jaar", 12),
                  "years": ("jaar", 12)}
+_SINGULAR_UNITS = frozenset("dag day week maand month kwartaal quarter jaar year".split())
 _UNIT_RE = "|".join(sorted(_PERIOD_UNITS, key=len, reverse=True))
 _RATES = {"jaarlijks": "jaar", "jaarlijkse": "jaar", "maandelijks": "maand", "maandelijkse": "maand",
           "wekelijks": "week", "wekelijkse": "week", "dagelijks": "dag", "dagelijkse": "dag",
           "per annum": "jaar", "annually": "jaar", "yearly": "jaar", "monthly": "maand", "weekly": "week",
-          "daily": "dag"}
-_RATE_RE = "|".join(sorted(_RATES, key=len, reverse=True))
+          "daily": "dag", "op jaarbasis": "jaar", "op maandbasis": "maand", "op weekbasis": "week",
+          "op dagbasis": "dag"}
+_RATE_RE = "|".join(r.replace(" ", r"\s+") for r in sorted(_RATES, key=len, reverse=True))  # a line may break inside
 _SPAN_QUALIFIERS = r"eerste|laatste|afgelopen|komende|volgende|achterliggende|first|last|past|next|coming|previous"
 
 # shares written in words: (pattern, percentage)
 _FRACTION_WORDS = [(r"driekwart|drie kwart|three quarters", 75.0), (r"tweederde|twee derde|two thirds", 200 / 3),
                    (r"(?:de |een )?helft|half", 50.0), (r"(?:een |één |a )kwart|a quarter|one quarter", 25.0),
-                   (r"(?:een |één |a |one )derde|a third|one third", 100 / 3)]
+                   (r"(?:een |één |a |one )derde|a third|one third", 100 / 3),
+                   (r"(?:een |één |a |one )vijfde|a fifth|one fifth", 20.0),
+                   (r"(?:een |één |a |one )tiende|a tenth|one tenth", 10.0)]
 _STOPWORDS = frozenset("""de het een en van in op te voor met aan bij door naar om uit over tot als dan dat die dit
 deze is zijn was waren wordt worden werd werden heeft hebben had er ook nog al niet wel of maar zo per the a an
 of to in on for with by from at as than that this these is are was were be been has have had and or not per
@@ -443,14 +448,16 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         if n is None:
             continue
         unit = _PERIOD_UNITS[m.group(3).lower()][0]
-        add(Value("period", n, n, unit, approx=m.group(1).lower(), text=m.group(0), start=m.start(), end=m.end()))
+        # "de komende jaren": some years, how many unsaid; it neither states nor contradicts "vier jaar"
+        hi = math.inf if not m.group(2) and m.group(3).lower() not in _SINGULAR_UNITS else n
+        add(Value("period", n, hi, unit, approx=m.group(1).lower(), text=m.group(0), start=m.start(), end=m.end()))
     for m in re.finditer(rf"(?<!\w)(?:(?:het|de|the)\s+)?({_ORD_RE})\s+(kwartaal|quarter|helft|half)(?!\w)", text, re.I):
         n = _ORDINALS[m.group(1).lower()]
         unit = "kwartaal" if m.group(2).lower() in ("kwartaal", "quarter") else "helft"
         add(Value("period", n, n, unit, approx="nr", text=m.group(0), start=m.start(), end=m.end()))
     for m in re.finditer(rf"(?<!\w)(?:per|a|each|every|elk|elke|ieder|iedere)\s+({_UNIT_RE})(?!\w)|(?<!\w)({_RATE_RE})(?!\w)",
                          text, re.I):
-        word = (m.group(1) or m.group(2)).lower()
+        word = " ".join((m.group(1) or m.group(2)).lower().split())
         if m.group(1) and word not in _PERIOD_UNITS:
             continue
         if m.group(1) and m.group(0).lower().startswith(("a ", "each ", "every ")) and lang == "nl":
@@ -515,6 +522,10 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         if digits and len(written) <= 2 and re.match(r"[.)](?:\s|$)", text[m.end("num"):m.end("num") + 2]) and \
                 re.search(r"(?:^|\n|:|[•▪])\s*$", text[max(0, m.start() - 20):m.start()]):
             continue  # a list marker ("1. Onze missie"), not a figure
+        if digits and len(written) <= 2 and not (m.group("cur") or m.group("scale") or m.group("unit")) and \
+                re.match(r"(?:\.\d{1,2})*(?:\s+[A-Z][a-z]|\s*$)", text[m.end("num"):m.end("num") + 12]) and \
+                re.search(r"(?:^|\n)[ \t]*$", text[max(0, m.start() - 20):m.start()]):
+            continue  # a section or page number opening a line ("5 Prestatie indicatoren"), not a figure
         if not digits and written.lower() in ("een", "één", "a", "one") and not m.group("scale"):
             continue  # the article, not a number
         if digits and re.fullmatch(r"(?:19|20)\d\d", written) and not (m.group("cur") or m.group("scale") or m.group("unit")):
@@ -546,7 +557,10 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         m, start, end = tok["m"], tok["start"], tok["end"]
         unit_low = tok["unit"]
         percent = unit_low.startswith(("%", "procent", "percent", "per cent", "pct", "percentage"))
-        times = unit_low in ("keer", "maal", "times")
+        # "twee keer zo groot" is a ratio; "700.000 keer het dossier" counts how often something happened
+        times = unit_low in ("keer", "maal", "times") and re.match(
+            r"\s+(?:zo|zoveel|meer|minder|groter|hoger|kleiner|lager|sneller|as|more|higher|larger|bigger)\b",
+            text[end:], re.I) is not None
         currency = tok["cur"]
         scale = tok["scale"]
         table = None if (currency or percent or tok["scale_word"] or times) else _in_table(text, start, scales)
@@ -561,7 +575,8 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
             sign, a = -1.0, min(a, start - 1)
         hi_value = tok["hi"] if tok["hi"] is not None else tok["value"]
         lo, hi = sorted((sign * tok["value"] * scale, sign * hi_value * scale))
-        noun = "" if (percent or currency or times) else _noun_after(text, end)
+        noun = "" if (percent or currency or times) else unit_low if unit_low in ("keer", "maal", "times") \
+            else _noun_after(text, end)
         if kind == "number" and noun:
             kind = "count"
         add(Value(kind, lo, hi, unit, scale, word, text[a:end], a, end, (10.0 ** -tok["decimals"]) * scale, noun))
@@ -586,6 +601,13 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
 def compatible(claim_kind: str, source_kind: str) -> bool:
     """Can a source value of this kind state (or contradict) a claim value of that kind?"""
     return source_kind in _COMPATIBLE.get(claim_kind, ())
+
+
+def comparable(claim: Value, source: Value) -> bool:
+    """`compatible` for two values: also a bare "31 miljoen" (no currency written, as a report's
+    prose often has it) for a claim's "40 miljoen euro"."""
+    return compatible(claim.kind, source.kind) or (
+        claim.kind == "amount" and source.kind in ("number", "count") and source.scale >= 1e6 and not source.unit)
 
 
 def _accepted(claim: Value, settings: ValueSettings) -> tuple[float, float]:
@@ -627,7 +649,7 @@ def compare_values(claim: Value, source: Value, settings: ValueSettings = ValueS
     """"match" (the source states the claim's value), "mismatch" (it states another value of the same
     kind), "vague" (a year or date that contains the claim's but says less, "2026" for "1 maart 2026"),
     or "incomparable" (different kinds or units)."""
-    if not compatible(claim.kind, source.kind):
+    if not comparable(claim, source):
         return "incomparable"
     if claim.kind in ("year", "date"):
         c, s = _days(claim), _days(source)
@@ -646,6 +668,8 @@ def compare_values(claim: Value, source: Value, settings: ValueSettings = ValueS
         per_c, per_s = claim.approx == "per", source.approx == "per"
         if per_c != per_s:
             return "incomparable"
+        if math.isinf(claim.hi) or math.isinf(source.hi):  # "de komende jaren": how long is not said
+            return "vague"
         if claim.unit == "helft" or source.unit == "helft" or (claim.approx == "nr") != (source.approx == "nr"):
             same = claim.unit == source.unit and claim.lo == source.lo and claim.approx == source.approx
             return "match" if same else "mismatch" if claim.unit == source.unit else "incomparable"
@@ -689,5 +713,5 @@ def describe(v: Value) -> str:
     return " ".join(x for x in (v.approx, body, v.unit) if x)
 
 
-__all__ = ["KINDS", "Value", "ValueSettings", "extract_values", "same_value", "compare_values", "compatible",
+__all__ = ["KINDS", "Value", "ValueSettings", "extract_values", "same_value", "compare_values", "compatible", "comparable",
            "approx_class", "parse_figure", "parse_number_word", "table_scale", "detect_language", "describe"]

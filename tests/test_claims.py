@@ -248,3 +248,47 @@ def test_sentence_spans_keep_table_rows_apart_but_not_prose_with_two_numbers():
     spans = [text[a:b] for a, b in sentence_spans(text)]
     assert spans[-2:] == ["Salarissen 9.100 9.400", "Reizen 640 600"]
     assert spans[0].startswith("Dienst Alfa") and spans[0].endswith("onderzoek.")
+
+
+def test_a_target_met_or_missed():
+    from docqa.qa.claims import target_of
+
+    assert target_of("Alfa haalde de norm van 90%.") == "met"
+    assert target_of("Ons streven van 90% hebben we niet gehaald.") == "missed"
+    assert target_of("Alfa haalde de norm dit jaar niet.") == "missed"
+    assert target_of("De norm is 90%.") is None
+    passage = "In 2022 werd 81% van de bezwaren op tijd afgehandeld; de norm van 90% hebben we niet gehaald."
+    assert check("Dienst Alfa haalde in 2022 de norm van 90% tijdige afhandeling van bezwaren.", passage).verdict == "contradicted"
+    assert check("Dienst Alfa haalde in 2022 de norm van 90% tijdige afhandeling van bezwaren niet.", passage).verdict == "supported"
+
+
+def test_the_direction_of_a_figure_is_read_in_its_own_sentence():
+    passage = ("Het aantal bezwaren bij Alfa daalde licht. We behandelden 20% meer klachten dan in 2021 "
+               "(1.200 tegenover 1.000).")
+    result = check("Het aantal klachten bij Dienst Alfa daalde in 2022 met een vijfde.", passage)
+    assert result.verdict != "supported"
+
+
+def test_a_direction_in_the_next_sentence_about_the_claims_year():
+    passage = ("Alfa voerde in 2022 veel wijzigingen door in de rekenmodule voor toeslagen. "
+               "In 2023 worden er minder wijzigingen verwacht.")
+    result = check("Dienst Alfa verwacht in 2023 meer wijzigingen in de rekenmodule voor toeslagen dan in 2022.", passage)
+    assert result.verdict == "contradicted"
+
+
+def test_a_date_in_a_passage_about_something_else_does_not_contradict():
+    passage = ("Alfa betaalde in 2022 de toeslagen op tijd uit. We hebben in maart 2021 een eerste analyse "
+               "van de toeslagen uitgevoerd.")
+    result = check("Dienst Alfa gaat de toeslagen vanaf 2025 wekelijks in plaats van maandelijks uitbetalen.", passage)
+    assert result.verdict == "not_found"
+
+
+def test_a_date_line_of_prose_is_not_a_table_row():
+    text = "Ruim 80 medewerkers waren op 6 juni 2022 aanwezig\nbij de open dag van Alfa."
+    assert len(sentence_spans(text)) == 1
+
+
+def test_abbreviations_do_not_end_a_sentence():
+    text = "Alfa gaf ca. € 3 mln. uit, o.a. aan huisvesting. Het verzuim daalde."
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["Alfa gaf ca. € 3 mln. uit, o.a. aan huisvesting.",
+                                                             "Het verzuim daalde."]

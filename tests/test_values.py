@@ -259,3 +259,39 @@ def test_tolerances_are_settings():
         ValueSettings(about_tolerance=1.5)
     with pytest.raises(ValueError, match="bound_tolerance"):
         ValueSettings(bound_tolerance=-0.1)
+
+
+def test_how_often_is_a_count_not_a_ratio():
+    v = one("Alfa verstrekt ruim 40.000 keer een uittreksel")
+    assert (v.kind, v.unit, v.value, v.noun) == ("count", "", 40000, "keer")
+
+
+def test_section_and_page_numbers_opening_a_line_are_no_figures():
+    assert extract_values("3 Resultaten en kengetallen\nHet jaar verliep rustig") == ()
+    assert extract_values("aan het einde.\n7") == ()
+    assert one("Er kwamen\n12 nieuwe aanvragen binnen").value == 12  # a figure of prose stays
+
+
+def test_rates_on_a_basis_and_across_a_line_break():
+    v = one("Op\nweekbasis verwerkt Alfa de meldingen", "period")
+    assert (v.unit, v.approx) == ("week", "per")
+    claim = one("iedere week", "period")
+    assert compare_values(claim, v) == "match"
+
+
+def test_some_years_neither_state_nor_contradict_a_number_of_years():
+    claim = one("de komende drie jaar", "period")
+    assert compare_values(claim, one("in de komende jaren", "period")) == "vague"
+    assert compare_values(claim, one("de komende vijf jaar", "period")) == "mismatch"
+
+
+def test_fifths_and_tenths_are_shares():
+    assert one("bijna een vijfde van de gemeenten").value == 20
+    assert one("een tiende van de aanvragen").value == 10
+
+
+def test_a_bare_millions_figure_compares_with_an_amount():
+    claim = one("ruim 12 miljoen euro")
+    assert compare_values(claim, one("Alfa bespaarde 13 miljoen aan kosten")) == "match"
+    assert compare_values(claim, one("Alfa bespaarde 9 miljoen aan kosten")) == "mismatch"
+    assert compare_values(claim, one("Alfa had 13 medewerkers")) == "incomparable"
