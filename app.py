@@ -1,7 +1,8 @@
 """docqa in the browser: `streamlit run app.py` (or `docqa app`, or `make run`).
 
 The app offers what the CLI offers: cited answers (`docqa ask`) with their passages (`docqa search`),
-filters, retrieval modes, the surrounding text (`docqa context`), the document list (`docqa docs`)
+claim checks sentence by sentence (`docqa check`, the page "Bewering controleren"), filters,
+retrieval modes, the surrounding text (`docqa context`), the document list (`docqa docs`)
 and JSON/CSV export. The interface is Dutch with an English toggle; the documents stay Dutch.
 
 Safety: every piece of document or user text goes through `app_support.escape` (html.escape plus
@@ -17,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from docqa import config
+from docqa.app_claims import CLAIM_TEXTS, claim_head_html, detail_rows, quote_html, split_claims
 from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
                                md_escape, not_found_text, passage_meta, reference_for, safe_corpus_file,
@@ -64,11 +66,12 @@ def engine():
 
 def sidebar_language() -> dict:
     english = st.sidebar.toggle("English", key="lang_en")
-    return TEXTS["en" if english else "nl"]
+    lang = "en" if english else "nl"
+    return {**TEXTS[lang], **CLAIM_TEXTS[lang]}
 
 
 def sidebar_page(T: dict) -> str:
-    return st.sidebar.radio(T["page"], ["ask", "docs"], key="page",
+    return st.sidebar.radio(T["page"], ["ask", "check", "docs"], key="page",
                             format_func=lambda v: T[f"page_{v}"], horizontal=True)
 
 
@@ -346,6 +349,81 @@ def ask_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> Non
     render_session_exports(T, history)
 
 
+def check(engine, text: str, settings: dict) -> dict:
+    """One entry of the claim history: the pasted text, its sentences and a result (or error) per sentence."""
+    sentences, cut = split_claims(text)
+    entry = {"text": text, "settings": settings, "cut": cut, "rows": []}
+    for sentence in sentences:
+        row = {"claim": sentence, "result": None, "error": None}
+        try:
+            # at least the CLI's 10 passages: the sidebar's k says how many to show, and a check reads
+            # the windows of all it retrieves (the dev and held-out figures are for k=10)
+            row["result"] = engine.check(sentence, k=max(settings["k"], 10), mode=settings["mode"], docs=settings["docs"],
+                                         orgs=settings["orgs"], years=settings["years"])
+        except DocqaError as exc:
+            row["error"] = ("warning", "check_error", str(exc))
+        except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the traceback
+            log.exception("checking %r failed", sentence)
+            row["error"] = ("error", "unexpected", f"{type(exc).__name__}|{exc}")
+        entry["rows"].append(row)
+    return entry
+
+
+def render_check_row(T: dict, engine, row: dict, key: str, show_scores: bool) -> None:
+    with st.container(border=True):
+        if row["error"]:
+            st.markdown(block(f'<span class="dq-claim">{escape(row["claim"])}</span>'), unsafe_allow_html=True)
+            show_error(T, row["error"])
+            return
+        result = row["result"]
+        st.markdown(claim_head_html(T, result, T.get(f"conf_{result.confidence}", result.confidence)),
+                    unsafe_allow_html=True)
+        for notice in result.notices:
+            st.info(T["notice"].format(msg=md_escape(notice)))
+        if result.verdict != "not_found" and result.citations:
+            first = result.citations[0]
+            st.markdown(f"**{T['source_sentence']}** [1]")
+            st.markdown(block(quote_html(T, first.quote, result.details, result.verdict), "font-size:1.05em"),
+                        unsafe_allow_html=True)
+            st.code(first.reference(), language=None)
+        if result.details:
+            with st.expander(T["details"], expanded=result.verdict != "supported"):
+                st.dataframe(detail_rows(T, result.details), hide_index=True)
+        if result.verdict == "not_found":
+            hits = distinct_hits([c.hit for c in result.citations] + list(result.hits))[:3]
+            if hits:
+                st.markdown(f"**{T['nearest']}**")
+            for i, hit in enumerate(hits):
+                render_card(T, engine, hit, None, result.claim, show_scores, key=f"{key}-n{i}")
+        elif len(result.citations) > 1:
+            with st.expander(T["compare"]):
+                other = result.citations[1]
+                st.markdown(block(escape(other.quote)), unsafe_allow_html=True)
+                st.code(other.reference(), language=None)
+
+
+def check_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> None:
+    st.title(T["check_head"])
+    if problem is not None:
+        show_index_problem(T, problem)
+        return
+    st.markdown(T["check_intro"])
+    history = st.session_state.setdefault("claim_history", [])
+    with st.form("check_form", clear_on_submit=False, border=False):
+        text = st.text_area(T["check_input"], key="claim_text", height=120)
+        submitted = st.form_submit_button(T["check_button"], type="primary")
+    if submitted:
+        if not split_claims(text)[0]:
+            st.warning(T["check_empty"])
+        else:
+            history.insert(0, check(loaded, text, settings))  # the newest check on top, under the box
+    for n, entry in enumerate(history):
+        if entry["cut"]:
+            st.info(T["check_cut"].format(n=len(entry["rows"])))
+        for i, row in enumerate(entry["rows"]):
+            render_check_row(T, loaded, row, key=f"c{len(history) - n}-{i}", show_scores=show_scores)
+
+
 def documents_page(T: dict, loaded, problem) -> None:
     st.title(T["docs_head"])
     if problem is not None:
@@ -383,7 +461,7 @@ def main() -> None:
         documents_page(T, loaded, problem)
     else:
         settings, show_scores = sidebar_settings(T, loaded) if loaded else ({}, False)
-        ask_page(T, loaded, problem, settings, show_scores)
+        (check_page if page == "check" else ask_page)(T, loaded, problem, settings, show_scores)
 
 
 main()

@@ -22,6 +22,7 @@ from tests.support.browser import (  # noqa: E402
     EXCEPTION,
     chat_submit,
     chromium_page,
+    click_button,
     require_browser,
     run_and_wait,
     screenshot,
@@ -104,4 +105,33 @@ def test_html_in_documents_shows_as_text(tmp_path):
         assert page.evaluate("() => window.__xss === undefined")
         page.get_by_text("Notitie <script>alert(2)</script>").first.scroll_into_view_if_needed()
         screenshot(page, tmp_path / "docqa-escaped.png", full_page=False)
+        assert not [e for e in page.errors if e.startswith("pageerror")], page.errors
+
+
+@pytest.mark.slow
+def test_a_contradicted_claim_in_chromium(real_index_dir, tmp_path):
+    """A journalist pastes a contradicted claim: the verdict, and the source value marked beside the claim's."""
+    require_browser()
+    from tests.test_claims_real import CONTRADICTED
+
+    env = {"DOCQA_INDEX": str(real_index_dir), "DOCQA_CORPUS": str(CORPUS)}
+    with streamlit_server(APP_PATH, env, timeout=120) as url, chromium_page(viewport=(1400, 1100)) as page:
+        page.goto(url)
+        wait_for_app_ready(page, timeout=120)
+        run_and_wait(page, lambda: page.get_by_text("Bewering controleren", exact=True).first.click(), 60)
+        wait_for_text(page, "Plak een zin of een alinea")
+        box = page.get_by_label("Bewering(en)")
+        box.fill(CONTRADICTED)
+        click_button(page, "Controleren", timeout=60)
+        wait_for_text(page, "klopt niet volgens de bron", timeout=60)
+        verdict = page.locator(f"{APP} .dq-verdict").first
+        assert verdict.get_attribute("data-verdict") == "contradicted"
+        marked = page.locator(f"{APP} mark.dq-source-value").first
+        assert "99,0%" in marked.inner_text()
+        assert "bewering: 90%" in page.locator(f"{APP} .dq-claim-value").first.inner_text()
+        wait_for_text(page, "BKWI, Jaarplan 2024")  # the citation to copy
+        marked.scroll_into_view_if_needed()
+        shot = screenshot(page, tmp_path / "docqa-claim.png", full_page=False)
+        print(f"screenshot: {shot}")
+        assert not page.locator(EXCEPTION).count()
         assert not [e for e in page.errors if e.startswith("pageerror")], page.errors
