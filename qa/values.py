@@ -491,6 +491,20 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         word, start = _approx_before(text, m.start(), lang)
         add(Value("percentage", 100 * a / b, 100 * a / b, "%", approx=word, text=text[start:m.end()], start=start,
                   end=m.end(), step=1.0, noun=_noun_after(text, m.end())))
+    # "halveerde" is a fall by half, "verdubbelde" a rise by all: the change as a percentage
+    for m in re.finditer(r"(?<!\w)(?:(halveerde|halveerden|halveert|halveren|gehalveerd|halvering)|(verdubbelde|"
+                         r"verdubbelden|verdubbelt|verdubbelen|verdubbeld|verdubbeling|halved|doubled))(?!\w)", text, re.I):
+        pct = 50.0 if m.group(1) or m.group(0).lower() == "halved" else 100.0
+        add(Value("percentage", pct, pct, "%", text=m.group(0), start=m.start(), end=m.end(), step=1.0))
+    # "een half miljoen euro", "ruim een kwart miljoen keer", "anderhalf miljard": a figure, not a share
+    for m in re.finditer(r"(?<!\w)(?:(?:een|a)\s+)?(anderhalf|half|halve|kwart|driekwart)\s+"
+                         r"(miljoen|miljard|duizend|million|billion|thousand)(?!\w)(?:\s+(euro)(?!\w))?", text, re.I):
+        scale = _SCALES[m.group(2).lower()]
+        value = {"anderhalf": 1.5, "half": 0.5, "halve": 0.5, "kwart": 0.25, "driekwart": 0.75}[m.group(1).lower()] * scale
+        currency = bool(m.group(3)) or re.search(r"€\s?$", text[max(0, m.start() - 2):m.start()]) is not None
+        word, start = _approx_before(text, m.start(), lang)
+        add(Value("amount" if currency else "count", value, value, "EUR" if currency else "", scale, word,
+                  text[start:m.end()], start, m.end(), 0.01 * scale, "" if currency else _noun_after(text, m.end())))
     for pattern, pct in _FRACTION_WORDS:
         for m in re.finditer(rf"(?<!\w)(?:{pattern})(?!\w)", text, re.I):
             if re.search(rf"(?:{_ORD_RE})\s+$", text[max(0, m.start() - 10):m.start()], re.I):
@@ -526,6 +540,8 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
                 re.match(r"(?:\.\d{1,2})*(?:\s+[A-Z][a-z]|\s*$)", text[m.end("num"):m.end("num") + 12]) and \
                 re.search(r"(?:^|\n)[ \t]*$", text[max(0, m.start() - 20):m.start()]):
             continue  # a section or page number opening a line ("5 Prestatie indicatoren"), not a figure
+        if digits and re.match(r"-[^\W\d_]", text[m.end("num"):m.end("num") + 2]):
+            continue  # part of an identifier ("35925-VII-129", a parliamentary paper), not a figure
         if not digits and written.lower() in ("een", "één", "a", "one") and not m.group("scale"):
             continue  # the article, not a number
         if digits and re.fullmatch(r"(?:19|20)\d\d", written) and not (m.group("cur") or m.group("scale") or m.group("unit")):
@@ -669,7 +685,8 @@ def compare_values(claim: Value, source: Value, settings: ValueSettings = ValueS
         if per_c != per_s:
             return "incomparable"
         if math.isinf(claim.hi) or math.isinf(source.hi):  # "de komende jaren": how long is not said
-            return "vague"
+            same = claim.hi == source.hi and claim.unit == source.unit and claim.approx == source.approx
+            return "match" if same else "vague"
         if claim.unit == "helft" or source.unit == "helft" or (claim.approx == "nr") != (source.approx == "nr"):
             same = claim.unit == source.unit and claim.lo == source.lo and claim.approx == source.approx
             return "match" if same else "mismatch" if claim.unit == source.unit else "incomparable"

@@ -292,3 +292,29 @@ def test_abbreviations_do_not_end_a_sentence():
     text = "Alfa gaf ca. € 3 mln. uit, o.a. aan huisvesting. Het verzuim daalde."
     assert [text[a:b] for a, b in sentence_spans(text)] == ["Alfa gaf ca. € 3 mln. uit, o.a. aan huisvesting.",
                                                              "Het verzuim daalde."]
+
+
+def test_a_figure_of_another_thing_does_not_contradict():
+    passage = "De aanvraag bij Alfa kost inwoners in 2022 naar schatting ongeveer 10 minuten per keer."
+    result = check("Dienst Alfa verwacht dat in 2022 zo'n driehonderd gemeenten de aanvraag gebruiken.", passage)
+    assert result.verdict == "not_found"
+
+
+def test_another_year_with_another_figure_is_not_a_contradiction():
+    passage = "In 2024 gaven gebruikers de dienstverlening van Dienst Alfa een 7,2."
+    result = check("Gebruikers gaven de dienstverlening van Dienst Alfa in 2023 een 7,9.", passage)
+    assert result.verdict == "not_found"
+    result = check("Gebruikers gaven de dienstverlening van Dienst Alfa in 2024 een 7,9.", passage)
+    assert result.verdict == "contradicted"
+
+
+def test_an_english_claim_reads_its_topic_from_the_dense_similarity():
+    passage = "De servicedesk van Dienst Alfa is op werkdagen bereikbaar met een norm van 95%."
+    hit = FakeHit(1, FakePassage("alfa:1", passage))
+    near = [ClaimCandidate(hit, 0, len(passage), 0.9, {"dense": 0.90})]
+    far = [ClaimCandidate(hit, 0, len(passage), 0.9, {"dense": 0.80})]
+    claim = "Dienst Alfa's service desk should be reachable 95 percent of the time on working days."
+    assert CHECKER.check(claim, near).verdict == "supported"
+    assert CHECKER.check(claim, far).verdict == "not_found"
+    words_only = ClaimChecker(ClaimSettings(english_dense_span=0))
+    assert words_only.check(claim, near).verdict == "not_found"

@@ -295,3 +295,24 @@ def test_a_bare_millions_figure_compares_with_an_amount():
     assert compare_values(claim, one("Alfa bespaarde 13 miljoen aan kosten")) == "match"
     assert compare_values(claim, one("Alfa bespaarde 9 miljoen aan kosten")) == "mismatch"
     assert compare_values(claim, one("Alfa had 13 medewerkers")) == "incomparable"
+
+
+def test_half_and_quarter_millions_are_figures():
+    v = one("Alfa trekt een half miljoen euro uit")
+    assert (v.kind, v.value) == ("amount", 500_000)
+    v = one("ruim een kwart miljoen keer")
+    assert (v.kind, v.value, v.approx) == ("count", 250_000, "ruim")
+    assert compare_values(v, one("Alfa deed dat 196.768 keer")) == "mismatch"
+
+
+def test_halving_and_doubling_are_changes_in_percent():
+    assert one("het aantal klachten halveerde").value == 50
+    assert one("de wachtlijst is verdubbeld").value == 100
+
+
+def test_identifiers_are_no_figures():
+    assert extract_values("Kamerstukken II 2021/22, 31234-XV-12") == ()
+
+
+def test_the_same_unspecified_span_matches_itself():
+    assert compare_values(one("de komende jaren", "period"), one("in de komende jaren", "period")) == "match"
