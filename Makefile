@@ -46,6 +46,7 @@ eval: index
 
 bench: index
 	$(BIN)/python -m bench.benchmark --out bench/out
+	$(BIN)/python -m bench.http_load --serve --clients 32 --seconds 60 > bench/out/http-load.json  # issue 19: 32 clients, 60 s
 
 clean:
 	rm -rf var eval/out bench/out

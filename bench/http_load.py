@@ -3,6 +3,7 @@
     python -m bench.http_load --serve [--clients 32] [--seconds 15] [--workers 1] [--omp passive]
                               [--index DIR] [--model M] [--search] [--questions FILE.jsonl] [--limit 30]
     python -m bench.http_load --serve --omp compare      # the same load with OMP_WAIT_POLICY PASSIVE, unset, ACTIVE
+    python -m bench.http_load --serve --with-ingest      # ... while a cold `docqa ingest` runs beside it
     python -m bench.http_load --url http://127.0.0.1:8000 [...]   # a server that is already running
 
 Prints one JSON object: requests, errors (any non-200 answer or failed request), mismatches (an
@@ -192,6 +193,31 @@ def run_http_load(url: str, questions: list[str], clients: int = 32, seconds: fl
     return asyncio.run(_load(url, questions, clients, seconds, call, k, token, max_requests, timeout))
 
 
+@contextlib.contextmanager
+def ingest_beside(policy: str):
+    """A cold index build of the corpus in another process, for as long as the block runs (then stopped)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="docqa-ingest-") as tmp:
+        env = {**os.environ, "DOCQA_CACHE": os.path.join(tmp, "cache")}
+        if policy == "unset":
+            env.pop("OMP_WAIT_POLICY", None)
+        else:
+            env["OMP_WAIT_POLICY"] = policy.upper()
+        proc = subprocess.Popen([sys.executable, "-m", "docqa.cli", "ingest", "--index", os.path.join(tmp, "index"),
+                                 "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(5)  # past its start-up: the model loaded, embedding under way
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def read_questions(path: str | Path, limit: int | None = None) -> list[str]:
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     questions = [r["question"] for r in rows if isinstance(r.get("question"), str)]
@@ -220,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --serve: OMP_WAIT_POLICY of the server: passive, unset or active; several "
                              "comma-separated, or compare (all three), run in turn")
     parser.add_argument("--log", help="with --serve: write the server's output here")
+    parser.add_argument("--with-ingest", action="store_true",
+                        help="run a cold `docqa ingest` of the corpus (into a temporary index, empty embedding "
+                             "cache) beside the load, as a team that rebuilds while serving would")
     args = parser.parse_args(argv)
     questions = read_questions(args.questions, args.limit)
     call = "search" if args.search else "ask"
@@ -239,8 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--omp {args.omp}: use {', '.join(POLICIES)}, several comma-separated, or compare")
     runs, answers = {}, []
     for n, policy in enumerate(policies):
-        with served(args.index, args.model, args.workers, policy, log_path=args.log) as url:
+        with served(args.index, args.model, args.workers, policy, log_path=args.log) as url, \
+                (ingest_beside(policy) if args.with_ingest else contextlib.nullcontext()) as ingest:
             report = run_http_load(url, questions, token=token, **kwargs)
+            if ingest is not None:
+                report["ingest_still_running_at_the_end"] = ingest.poll() is None
         answers.append(report["expected"])
         runs[policy if policy not in runs else f"{policy}#{n + 1}"] = {"omp_wait_policy": policy, "workers": args.workers, **drop_expected(report)}
     out = runs[policies[0]] if len(policies) == 1 else {
