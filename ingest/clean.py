@@ -23,6 +23,16 @@ _CHAR_FIXES = {
     "\t": " ",
 }
 _CHAR_FIX_RE = re.compile("|".join(map(re.escape, _CHAR_FIXES)))
+# Invisible format characters (Unicode category Cf: word joiner, zero-width (non-)joiner, bidi
+# marks, embeddings, overrides and isolates): inside a word they split it for BM25, and a
+# right-to-left override around "0021" would show a quoted figure as "1200".
+_FORMAT_RE = re.compile("[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+# Private-use characters: what a Symbol or Wingdings font's bullets and ticks extract as. The
+# common bullets become "•"; any other private-use character means nothing to a reader.
+_PUA_BULLETS = {"\uf0b7": "•", "\uf0a7": "•", "\uf0d8": "•", "\uf076": "•", "\uf0fc": "✓", "\uf0a8": "•",
+                "\uf02d": "-", "\uf0e0": "→"}
+_PUA_RE = re.compile("[\ue000-\uf8ff]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES_RE = re.compile(r" {2,}")
 _LONE_NUMBER_RE = re.compile(r"^(?:pagina\s+)?(\d{1,4})(?:\s*(?:/|van)\s*\d{1,4})?$", re.IGNORECASE)
@@ -46,6 +56,8 @@ class Line:
 def normalise_chars(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _CHAR_FIX_RE.sub(lambda m: _CHAR_FIXES[m.group(0)], text)
+    text = _FORMAT_RE.sub("", text)
+    text = _PUA_RE.sub(lambda m: _PUA_BULLETS.get(m.group(0), ""), text)
     return _CONTROL_RE.sub(" ", text)
 
 
@@ -64,20 +76,28 @@ def find_page_number_lines(lines: list[str]) -> set[int]:
         m = _LONE_NUMBER_RE.match(raw.strip())
         if m and int(m.group(1)) < 1000:
             candidates.append((i, int(m.group(1))))
-    best: list[int] = []
-    chain_at: dict[int, list[int]] = {}
+    # Longest chain, in linear time: a candidate extends the longest chain ending in the value one or
+    # two below it at a candidate at least _MIN_LINES_PER_PAGE lines back (those are "released" into
+    # `by_value` as the scan passes them). Chains are kept as parent pointers, not copied lists.
+    length, parent = [0] * len(candidates), [-1] * len(candidates)
+    by_value: dict[int, int] = {}  # value -> index (into candidates) of the longest released chain ending there
+    released = 0
     for j, (i, value) in enumerate(candidates):
-        chain = [i]
-        # extend the best chain ending at an earlier candidate that fits before this one
-        for i0, v0 in reversed(candidates[:j]):
-            if i - i0 >= _MIN_LINES_PER_PAGE and value - v0 in (1, 2):
-                prev = chain_at[i0]
-                if len(prev) + 1 > len(chain):
-                    chain = prev + [i]
-                    break
-        chain_at[i] = chain
-        if len(chain) > len(best):
-            best = chain
+        while released < j and i - candidates[released][0] >= _MIN_LINES_PER_PAGE:
+            r = released
+            v = candidates[r][1]
+            if v not in by_value or length[r] > length[by_value[v]]:
+                by_value[v] = r
+            released += 1
+        options = [by_value[v] for v in (value - 1, value - 2) if v in by_value]
+        prev = max(options, key=lambda r: (length[r], r), default=-1)
+        length[j], parent[j] = (length[prev] + 1, prev) if prev >= 0 else (1, -1)
+    best: list[int] = []
+    if candidates:
+        j = max(range(len(candidates)), key=lambda x: (length[x], -x))
+        while j >= 0:
+            best.append(candidates[j][0])
+            j = parent[j]
     return set(best) if len(best) >= 3 else set()
 
 
@@ -121,29 +141,30 @@ def clean_lines(raw_lines: list[str], page: int | None = None, drop: set[int] | 
         if i in drop or not raw_lines[i].strip():
             i += 1
             continue
-        text, first, last = raw_lines[i], i, i
+        # the joined line as parts: the checks look at its end only, so a run of 100k rejoined
+        # lines costs linear time, not a re-scan of an ever longer string per line
+        parts, first, last = [raw_lines[i]], i, i
         while True:
             j = _next_nonblank(raw_lines, last)
             if j is None or j in drop:
                 break
             nxt = raw_lines[j]
-            stripped = text.rstrip()
+            stripped = parts[-1].rstrip()
             if _HYPHEN_END_RE.search(stripped) and _LOWER_START_RE.match(nxt.lstrip()):
                 # "informatie-" / "beveiliging": a hyphen at a line end before a lower-case word
                 # is a line-break hyphen; "informatie- en" keeps it (next word is a conjunction).
                 nxt_word = nxt.lstrip().split(" ", 1)[0]
-                if nxt_word in ("en", "of", "tot"):
-                    text = stripped + " " + nxt.lstrip()
-                else:
-                    text = stripped[:-1] + nxt.lstrip()
+                parts[-1] = stripped + " " if nxt_word in ("en", "of", "tot") else stripped[:-1]
+                parts.append(nxt.lstrip())
                 last = j
                 continue
-            if (not text.endswith(" ") and _WORD_END_RE.search(text) and _LOWER_START_RE.match(nxt)
-                    and _is_split_word(text, nxt, split_convention, vocabulary)):
-                text = text + nxt
+            if (not parts[-1].endswith(" ") and _WORD_END_RE.search(parts[-1]) and _LOWER_START_RE.match(nxt)
+                    and _is_split_word("".join(parts[-3:]), nxt, split_convention, vocabulary)):
+                parts.append(nxt)
                 last = j
                 continue
             break
+        text = "".join(parts)
         out.append(Line(_squeeze(text), first + 1, last + 1, page))
         i = last + 1
     return out

@@ -128,7 +128,12 @@ def _decode(path: str, data: bytes) -> tuple[str, str, list[str]]:
         # Without a BOM, NUL bytes mean either UTF-16 (every other byte NUL for Latin text) or binary.
         codec = _sniff_utf16(data)
         if codec is None:
-            raise UnreadableFileError(path, "not a text file: binary content")
+            nuls = data.count(0)
+            if nuls >= max(_MIN_BINARY_CONTROLS, _MAX_CONTROL_SHARE * len(data)):
+                raise UnreadableFileError(path, "not a text file: binary content")
+            # a stray NUL or two in a real text (a bad copy, an editor's slip): read the rest
+            text, encoding, warnings = _decode(path, data.replace(b"\x00", b""))
+            return text, encoding, warnings + [f"{nuls} NUL byte{'s' if nuls > 1 else ''} removed"]
         try:
             return data.decode(codec), "utf-16", [f"no byte order mark; read as {codec.upper()}"]
         except UnicodeDecodeError as exc:
@@ -170,7 +175,7 @@ def _sniff_utf16(data: bytes) -> str | None:
 
 def _looks_binary(text: str) -> bool:
     controls = len(_BINARY_CONTROLS_RE.findall(text))
-    return "\x00" in text or controls >= max(_MIN_BINARY_CONTROLS, _MAX_CONTROL_SHARE * len(text))
+    return controls >= max(_MIN_BINARY_CONTROLS, _MAX_CONTROL_SHARE * len(text))
 
 
 def _normalise_newlines(text: str) -> str:

@@ -102,3 +102,33 @@ def test_chunk_settings_refuse_bad_values():
         ChunkSettings(max_chars=5000)
     with pytest.raises(ValueError, match="overlap_chars"):
         ChunkSettings(max_chars=400, overlap_chars=300)
+
+
+def test_invisible_format_and_private_use_characters_are_cleaned():
+    from docqa.ingest.clean import normalise_chars
+
+    assert normalise_chars("infor\u2060matie en ge\u200cgevens") == "informatie en gegevens"
+    assert normalise_chars("norm \u202e0021\u202c") == "norm 0021"  # no right-to-left override left
+    assert normalise_chars("\uf0b7 eerste punt") == "• eerste punt"
+    assert normalise_chars("teken \ue123 weg") == "teken  weg"
+
+
+def test_cleaning_is_linear_in_the_number_of_lines():
+    import time
+
+    cases = {"lone numbers": "\n".join(str(i % 997) for i in range(100_000)),
+             "hyphen ends": "\n".join("woord-" for _ in range(100_000)),
+             "short lines": "\n".join("kort regeltje" for _ in range(200_000))}
+    for name, text in cases.items():
+        started = time.perf_counter()
+        clean_text_file(text)
+        # was 265 s (numbers) and 44 s (hyphens) before; generous for a slow, shared machine
+        assert time.perf_counter() - started < 20, name
+
+
+def test_the_longest_page_number_chain_is_found_among_table_figures():
+    lines = []
+    for page in range(1, 8):
+        lines += ["tekst van de pagina"] * 14 + ["3", "4", "5"] + [str(page)]
+    found = find_page_number_lines(lines)
+    assert [lines[i] for i in sorted(found)] == [str(p) for p in range(1, 8)]

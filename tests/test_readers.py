@@ -365,3 +365,13 @@ def test_real_pdfs(name, pages, phrase):
     assert len(doc.pages) == pages > 1
     assert any(phrase in page for page in doc.pages)
     assert all(page.strip() for page in doc.pages)
+
+
+def test_a_stray_nul_in_a_real_text_is_removed_with_a_warning(tmp_path):
+    text = ("Dienst Alfa verwerkt aanvragen van gemeenten. " * 800).encode("utf-8")
+    data = text[:20_000] + b"\x00" + text[20_000:]
+    from docqa.ingest.readers import read_document
+
+    doc = read_document(str(write(tmp_path, "nul.txt", data)))
+    assert "\x00" not in doc.pages[0] and doc.pages[0].startswith("Dienst Alfa")
+    assert any("1 NUL byte removed" in w for w in doc.warnings)
