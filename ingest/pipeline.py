@@ -54,5 +54,7 @@ def ingest_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(),
         report.documents.append(doc.meta)
         if progress:
             progress(f"[{n}/{len(discovery.files)}] {path.name}: {len(doc_passages)} passages")
+    report.warnings.extend((str(corpus_dir / "manifest.toml"), p)
+                           for p in manifest.unmatched(Path(f).stem for f in discovery.files))
     report.passages = len(passages)
     return documents, passages, report
