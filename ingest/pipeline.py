@@ -9,19 +9,32 @@ from docqa.ingest.chunk import ChunkSettings, CleanDocument, chunk_document
 from docqa.ingest.clean import clean_pdf_pages, clean_text_file
 from docqa.ingest.discover import discover_files
 from docqa.ingest.metadata import CorpusManifest
+from docqa.ingest.quality import TextQualitySettings, garbage_pages
 from docqa.ingest.readers import UnreadableFileError, read_document
 from docqa.ingest.records import IngestReport, Passage
 
 log = logging.getLogger(__name__)
 
 
-def load_document(path: Path, manifest: CorpusManifest) -> tuple[CleanDocument, tuple[str, ...]]:
+def load_document(path: Path, manifest: CorpusManifest, quality: TextQualitySettings = TextQualitySettings()
+                  ) -> tuple[CleanDocument, tuple[str, ...]]:
     """Read and clean one file. Raises UnreadableFileError with the reason."""
     raw = read_document(path)
-    lines = clean_pdf_pages(list(raw.pages)) if raw.kind == "pdf" else clean_text_file(raw.pages[0])
+    warnings = list(raw.warnings)
+    pages = list(raw.pages)
+    if raw.kind == "pdf":
+        bad = garbage_pages(pages, quality)
+        if bad:
+            shown = ", ".join(f"p. {n} ({share:.0%})" for n, share in bad[:10]) + (" ..." if len(bad) > 10 else "")
+            what = "left out" if quality.skip_garbage else "indexed anyway"
+            warnings.append(f"{len(bad)} page(s) extract as mostly non-words (known words: {shown}); the font "
+                            f"may lack a Unicode map: check the PDF or OCR it; {what}")
+            if quality.skip_garbage:
+                pages = ["" if n in {b for b, _ in bad} else page for n, page in enumerate(pages, start=1)]
+    lines = clean_pdf_pages(pages) if raw.kind == "pdf" else clean_text_file(pages[0])
     if not any(line.text.strip() for line in lines):
         raise UnreadableFileError(str(path), "no text left after cleaning")
-    return CleanDocument.from_lines(manifest.meta_for(path), lines), raw.warnings
+    return CleanDocument.from_lines(manifest.meta_for(path), lines), tuple(warnings)
 
 
 def ingest_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(),
