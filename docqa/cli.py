@@ -106,10 +106,16 @@ def cmd_ingest(args) -> int:
             print(f"index at {index} is up to date with {corpus}")
             return 0
         print(f"building the index: {reason}")
-    progress = (lambda msg: print(msg, file=sys.stderr, flush=True)) if not args.quiet else None
+    from docqa.ingest.budget import ReadBudget
+
+    try:
+        budget = ReadBudget.from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    progress = (lambda msg: print(safe_line(msg), file=sys.stderr, flush=True)) if not args.quiet else None
     started = time.perf_counter()
     result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress,
-                         cache_dir=config.cache_dir())
+                         cache_dir=config.cache_dir(), budget=budget)
     seconds = time.perf_counter() - started
     report = result.report
     for path, reason in report.skipped:

@@ -241,7 +241,7 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
-                progress: Progress | None = None, cache_dir: Path | None = None) -> BuildResult:
+                progress: Progress | None = None, cache_dir: Path | None = None, budget=None) -> BuildResult:
     """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically."""
     from docqa.index.bm25 import BM25Index
     from docqa.ingest.pipeline import ingest_corpus
@@ -251,7 +251,10 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
     timings: dict[str, float] = {}
     with build_lock(index_dir):
         t0 = time.perf_counter()
-        documents, passages, report = ingest_corpus(corpus_dir, settings.chunk, progress=say)
+        from docqa.ingest.budget import ReadBudget
+
+        documents, passages, report = ingest_corpus(corpus_dir, settings.chunk, progress=say,
+                                                    budget=budget or ReadBudget())
         timings["ingest"] = time.perf_counter() - t0
         if not passages:
             return BuildResult(index_dir, {}, report, 0, timings)

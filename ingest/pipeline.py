@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from docqa.ingest.budget import BudgetedReader, ReadBudget
 from docqa.ingest.chunk import ChunkSettings, CleanDocument, chunk_document
 from docqa.ingest.clean import clean_pdf_pages, clean_text_file
 from docqa.ingest.discover import discover_files
@@ -38,9 +39,16 @@ def load_document(path: Path, manifest: CorpusManifest, quality: TextQualitySett
 
 
 def ingest_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(),
-                  progress: Callable[[str], None] | None = None
+                  progress: Callable[[str], None] | None = None, budget: ReadBudget = ReadBudget()
                   ) -> tuple[list[CleanDocument], list[Passage], IngestReport]:
-    corpus_dir = Path(corpus_dir)
+    """Every document of the folder, each read under `budget` (in a worker process: a file over
+    budget is skipped with the reason, the others are read)."""
+    with BudgetedReader(corpus_dir, budget, progress=progress) as reader:
+        return _ingest(Path(corpus_dir), settings, progress, reader)
+
+
+def _ingest(corpus_dir: Path, settings: ChunkSettings, progress, reader) -> tuple[list[CleanDocument], list[Passage],
+                                                                                    IngestReport]:
     discovery = discover_files(corpus_dir)
     manifest = CorpusManifest.load(corpus_dir)
     report = IngestReport(skipped=list(discovery.skipped))
@@ -55,7 +63,7 @@ def ingest_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(),
                                    f"{Path(seen_ids[path.stem]).name}; rename one of them"))
             continue
         try:
-            doc, warnings = load_document(path, manifest)
+            doc, warnings = reader.read(path)
         except UnreadableFileError as exc:
             report.skipped.append((str(path), exc.reason))
             continue

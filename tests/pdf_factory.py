@@ -104,3 +104,20 @@ def encrypted_pdf(password: str, pages: list[str] | None = None, owner_password:
 def truncated(pdf_bytes: bytes, keep: float = 0.5) -> bytes:
     """The first `keep` share of the file, as left behind by an interrupted download."""
     return pdf_bytes[: int(len(pdf_bytes) * keep)]
+
+
+def inflating_pdf(pages: int = 10, megabytes: int = 40) -> bytes:
+    """A small file whose pages all share one content stream that inflates to `megabytes` of text
+    operators: a reader parses it once per page (a PDF built to stall a reader)."""
+    import zlib
+
+    op = b"(x) Tj "
+    content = b"BT /F1 12 Tf 72 720 Td " + op * (megabytes * 1024 * 1024 // len(op)) + b"ET"
+    packed = zlib.compress(content, 9)
+    shared_stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+    first_page = 5
+    kids = [b"%d 0 R" % (first_page + i) for i in range(pages)]
+    page_objects = [b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Resources << /Font << /F1 3 0 R >> >> "
+                    b"/Contents 4 0 R >>" % _PAGE_BOX for _ in range(pages)]
+    tree = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), pages)
+    return _assemble([b"<< /Type /Catalog /Pages 2 0 R >>", tree, _FONT, shared_stream, *page_objects])
