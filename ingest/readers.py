@@ -190,6 +190,8 @@ _CRYPTOGRAPHY_REASON = (
     "pip install cryptography, or decrypt it first (e.g. qpdf --decrypt)"
 )
 _NO_TEXT_REASON = "no text layer (image-only or scanned PDF); run OCR first"
+_HIDDEN_TEXT_REASON = ("text operators present but no text could be extracted (behind nested forms or a long "
+                       "chain of references); flatten the PDF (e.g. qpdf, or print it to PDF again) rather than OCR it")
 
 
 def _read_pdf(path: str) -> RawDocument:
@@ -199,7 +201,7 @@ def _read_pdf(path: str) -> RawDocument:
         handle.seek(0)
         with _captured_pypdf_log() as log_messages:
             try:
-                pages, failures = _extract_pages(path, handle)
+                pages, failures, has_text_ops = _extract_pages(path, handle)
             except UnreadableFileError:
                 raise
             except DependencyError as exc:
@@ -209,13 +211,14 @@ def _read_pdf(path: str) -> RawDocument:
     if not any(page.strip() for page in pages):
         if failures:
             raise UnreadableFileError(path, f"damaged or not a PDF ({failures[0]})")
-        raise UnreadableFileError(path, _NO_TEXT_REASON)
+        raise UnreadableFileError(path, _HIDDEN_TEXT_REASON if has_text_ops else _NO_TEXT_REASON)
     warnings = [*failures, *_empty_page_warnings(pages), *_summarise(log_messages)]
     return RawDocument(path=path, kind="pdf", pages=tuple(pages), encoding=None, warnings=tuple(warnings))
 
 
-def _extract_pages(path: str, handle) -> tuple[list[str], list[str]]:
-    """Text of every page, plus one warning per page whose extraction failed (its text is "")."""
+def _extract_pages(path: str, handle) -> tuple[list[str], list[str], bool]:
+    """Text of every page, one warning per page whose extraction failed (its text is ""), and
+    whether the first pages draw text at all when none came out (so the reason is not "run OCR")."""
     reader = PdfReader(handle, strict=False)  # strict=False: tolerate the small faults real PDFs have
     if reader.is_encrypted and not reader.decrypt(""):  # many PDFs only carry an owner password
         raise UnreadableFileError(path, _ENCRYPTED_REASON)
@@ -228,7 +231,35 @@ def _extract_pages(path: str, handle) -> tuple[list[str], list[str]]:
         except Exception as exc:  # one bad content stream should not cost the other pages
             pages.append("")
             failures.append(f"page {number}: text could not be extracted ({_short_cause(exc)})")
-    return pages, failures
+    has_text_ops = not any(p.strip() for p in pages) and _draws_text(reader)
+    return pages, failures, has_text_ops
+
+
+# a text-showing operator with something to show: "(Budget) Tj", "<0041> Tj", "[(B) 20 (udget)] TJ"
+_SHOWN_TEXT_RE = re.compile(rb"\((?:[^()\\]|\\.)+\)\s*(?:Tj|'|\")|<[0-9A-Fa-f\s]+>\s*Tj|\[[^\]]*(?:\([^)]+\)|<[0-9A-Fa-f]+>)[^\]]*\]\s*TJ")
+
+
+def _draws_text(reader, budget: int = 20_000) -> bool:
+    """Does the file show text anywhere, though none could be extracted? Every stream object is
+    looked at (at most `budget` objects, 2 MB each), so text in forms nested too deep for the
+    extractor, or behind a chain of references it does not follow, is seen."""
+    from pypdf.generic import IndirectObject, StreamObject
+
+    try:
+        size = int(reader.trailer.get("/Size", 0))
+    except (TypeError, ValueError):
+        return False
+    for idnum in range(1, min(size, budget)):
+        try:
+            obj = reader.get_object(IndirectObject(idnum, 0, reader))
+            if isinstance(obj, StreamObject) and obj.get("/Subtype") not in ("/Image",) and \
+                    _SHOWN_TEXT_RE.search(obj.get_data()[:2_000_000]):
+                return True
+        except Exception:  # noqa: BLE001 - a broken object: look at the next one; only a better reason is at stake
+            continue
+    return False
+    return False
+    return False
 
 
 def _dependency_reason(exc: DependencyError) -> str:

@@ -121,3 +121,30 @@ def inflating_pdf(pages: int = 10, megabytes: int = 40) -> bytes:
                     b"/Contents 4 0 R >>" % _PAGE_BOX for _ in range(pages)]
     tree = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), pages)
     return _assemble([b"<< /Type /Catalog /Pages 2 0 R >>", tree, _FONT, shared_stream, *page_objects])
+
+
+_HIDDEN_TEXT = b"BT /F1 12 Tf 72 720 Td (Verborgen tekst van Dienst Alfa) Tj ET"
+
+
+def nested_forms_pdf(depth: int) -> bytes:
+    """One page whose text sits in a form XObject nested `depth` forms deep."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>", _FONT,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Resources << /XObject << /X0 6 0 R >> >> /Contents 5 0 R >>"
+            % _PAGE_BOX, _stream_object(b"/X0 Do")]
+    for i in range(depth):
+        last = i == depth - 1
+        body = _HIDDEN_TEXT if last else b"/X%d Do" % (i + 1)
+        res = b"<< /Font << /F1 3 0 R >> >>" if last else b"<< /XObject << /X%d %d 0 R >> >>" % (i + 1, 7 + i)
+        objs.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources %s /Length %d >>\n"
+                    b"stream\n%s\nendstream" % (res, len(body), body))
+    return _assemble(objs)
+
+
+def reference_chain_pdf(links: int) -> bytes:
+    """One page whose /Contents reaches its stream through a chain of `links` indirect references."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>", _FONT,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>"
+            % _PAGE_BOX]
+    objs += [b"%d 0 R" % (6 + i) for i in range(links)]
+    objs.append(_stream_object(_HIDDEN_TEXT))
+    return _assemble(objs)

@@ -375,3 +375,15 @@ def test_a_stray_nul_in_a_real_text_is_removed_with_a_warning(tmp_path):
     doc = read_document(str(write(tmp_path, "nul.txt", data)))
     assert "\x00" not in doc.pages[0] and doc.pages[0].startswith("Dienst Alfa")
     assert any("1 NUL byte removed" in w for w in doc.warnings)
+
+
+@pytest.mark.parametrize("data", [pdf_factory.nested_forms_pdf(1500), pdf_factory.reference_chain_pdf(50)],
+                         ids=["forms nested 1,500 deep", "a chain of 50 references"])
+def test_text_the_reader_cannot_reach_is_not_sent_to_ocr(tmp_path, data):
+    reason = reason_for(write(tmp_path, "verstopt.pdf", data))
+    assert "OCR" not in reason.split(";")[0] and reason.startswith("text operators present")
+
+
+def test_text_in_a_few_nested_forms_is_read(tmp_path):
+    doc = read_document(write(tmp_path, "form.pdf", pdf_factory.nested_forms_pdf(3)))
+    assert "Verborgen tekst van Dienst Alfa" in doc.pages[0]
