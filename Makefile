@@ -9,7 +9,7 @@ PORT   ?= 8501
 export DOCQA_CORPUS := $(abspath $(CORPUS))
 export DOCQA_INDEX  := $(abspath $(INDEX))
 
-.PHONY: setup index run test test-fast eval bench browser clean
+.PHONY: setup index run test test-fast eval bench browser clean fuzz
 
 # Virtual environment with pinned dependencies. torch comes first and exactly pinned: the CPU
 # build lies on this machine's disk, and anything that pulls "torch" unpinned would fetch a
@@ -39,6 +39,10 @@ test: setup browser
 # The edit loop: everything that needs neither the real model nor the real index (under 2 minutes).
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# Many more fuzz cases over the readers and the cleaning than `make test` runs, bounded in time.
+fuzz: setup
+	DOCQA_FUZZ_EXAMPLES=$${DOCQA_FUZZ_EXAMPLES:-2000} timeout 900 $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 eval: index
 	$(BIN)/docqa eval --questions $(QUESTIONS) --out eval/out
