@@ -12,8 +12,12 @@ start per ingest (and one more per file over budget), not one per file.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,8 +56,27 @@ class ReadBudget:
         return cls(**kwargs)
 
 
-def _worker(conn, corpus_dir: str, memory_mb: int, quality) -> None:
-    """Read the paths the parent sends, one at a time, and send back the result or the reason."""
+def _send(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack(">Q", len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError("the reader process ended")
+    (size,) = struct.unpack(">Q", head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the reader process ended mid-answer")
+    return pickle.loads(data)
+
+
+def _worker_main(corpus_dir: str, memory_mb: int) -> None:
+    """`python -m docqa.ingest.budget DIR MB`: read the paths sent on stdin, one at a time, and
+    answer each with the document or the reason on stdout. A fresh interpreter, so nothing of the
+    caller (its main script, a loaded model, its threads) is in this process."""
     try:
         import resource
 
@@ -64,10 +87,13 @@ def _worker(conn, corpus_dir: str, memory_mb: int, quality) -> None:
     from docqa.ingest.metadata import CorpusManifest
     from docqa.ingest.pipeline import load_document
 
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print of a library must not corrupt the answers
     manifest = CorpusManifest.load(Path(corpus_dir))
+    quality = _receive(stdin)
     while True:
         try:
-            path = conn.recv()
+            path = _receive(stdin)
         except EOFError:
             return
         if path is None:
@@ -83,9 +109,9 @@ def _worker(conn, corpus_dir: str, memory_mb: int, quality) -> None:
         except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the ingest; its kind is the reason
             result = ("unreadable", f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
         try:
-            conn.send(result)
+            _send(stdout, result)
         except MemoryError:
-            conn.send(("memory", None))
+            _send(stdout, ("memory", None))
 
 
 class BudgetedReader:
@@ -101,12 +127,7 @@ class BudgetedReader:
         self.budget = budget
         self.quality = quality or TextQualitySettings()
         self.say = progress or (lambda _msg: None)
-        # forkserver: workers fork from a clean server process, not from a parent that may hold a
-        # loaded model and its threads; spawn where there is no fork
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        self._ctx = multiprocessing.get_context(method)
         self._proc = None
-        self._conn = None
 
     def __enter__(self) -> "BudgetedReader":
         return self
@@ -115,28 +136,34 @@ class BudgetedReader:
         self.close()
 
     def _start(self) -> None:
-        parent, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_worker, args=(child, self.corpus_dir, self.budget.memory_mb, self.quality),
-                                       daemon=True, name="docqa-reader")
-        self._proc.start()
-        child.close()
-        self._conn = parent
+        # a fresh interpreter (not a fork): nothing of the caller's process comes along, and no
+        # main script without an `if __name__ == "__main__"` guard is run again
+        self._proc = subprocess.Popen([sys.executable, "-m", "docqa.ingest.budget", self.corpus_dir,
+                                       str(self.budget.memory_mb)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL)
+        _send(self._proc.stdin, self.quality)
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
 
     def _stop(self) -> None:
         if self._proc is not None:
-            if self._proc.is_alive():
+            if self._proc.poll() is None:
                 self._proc.kill()
-            self._proc.join(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._proc, self._conn = None, None
+            self._proc.wait(10)
+            for stream in (self._proc.stdin, self._proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self._proc = None
 
     def close(self) -> None:
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
+        if self._alive():
             try:
-                self._conn.send(None)
-                self._proc.join(5)
-            except (BrokenPipeError, OSError):
+                _send(self._proc.stdin, None)
+                self._proc.wait(5)
+            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
                 pass
         self._stop()
 
@@ -147,15 +174,15 @@ class BudgetedReader:
             from docqa.ingest.pipeline import load_document
 
             return load_document(Path(path), CorpusManifest.load(Path(self.corpus_dir)), self.quality)
-        if self._proc is None or not self._proc.is_alive():
+        if not self._alive():
             self._stop()
             self._start()
         name = Path(path).name
         started = time.monotonic()
         next_report = self.budget.report_after
         try:
-            self._conn.send(str(path))
-            while not self._conn.poll(0.2):
+            _send(self._proc.stdin, str(path))
+            while not select.select([self._proc.stdout], [], [], 0.2)[0]:
                 elapsed = time.monotonic() - started
                 if elapsed > self.budget.seconds:
                     self._stop()
@@ -165,10 +192,10 @@ class BudgetedReader:
                 if elapsed >= next_report:
                     self.say(f"  still reading {name} ({elapsed:.0f} s of {self.budget.seconds:g} s)")
                     next_report += self.budget.report_after
-                if not self._proc.is_alive():
+                if not self._alive():
                     break
-            status, value = self._conn.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            status, value = _receive(self._proc.stdout)
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError, pickle.UnpicklingError):
             self._stop()
             raise UnreadableFileError(str(path), self._memory_reason()) from None
         if status == "ok":
@@ -184,3 +211,7 @@ class BudgetedReader:
 
 
 __all__ = ["BudgetedReader", "ReadBudget"]
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1], int(sys.argv[2]))
