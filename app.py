@@ -33,6 +33,7 @@ NOWRAP = '<span style="white-space:nowrap">{}</span>'
 DEFAULT_K = 5
 MAX_K = 20
 CONTEXT_CHARS = 600
+FULL_ENTRIES = 3  # the latest answers shown with their passages; older ones show them on request
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -190,7 +191,10 @@ def settings_line(T: dict, engine, settings: dict) -> str:
     return " · ".join(parts)
 
 
-def render_entry(T: dict, engine, entry: dict, n: int, show_scores: bool) -> None:
+def render_entry(T: dict, engine, entry: dict, n: int, show_scores: bool, full: bool = True) -> None:
+    """One question and its answer; `full` adds the passage cards and exports, which for older
+    entries wait behind a toggle (each rerun draws the whole page: 30 full answers made a rerun
+    five times slower)."""
     with st.chat_message("user"):
         st.markdown(block(escape(entry["question"])), unsafe_allow_html=True)
         st.markdown(block(escape(settings_line(T, engine, entry["settings"])),
@@ -202,8 +206,9 @@ def render_entry(T: dict, engine, entry: dict, n: int, show_scores: bool) -> Non
         answer = entry["answer"]
         render_answer(T, answer)
         st.caption(T["elapsed"].format(s=f"{entry['seconds']:.2f}".replace(".", T["decimal"])))
-        render_passages(T, engine, answer, n, show_scores)
-        render_exports(T, answer, entry["settings"], n)
+        if full or st.toggle(T["show_more"], key=f"more-{n}"):
+            render_passages(T, engine, answer, n, show_scores)
+            render_exports(T, answer, entry["settings"], n)
 
 
 def render_answer(T: dict, answer) -> None:
@@ -343,7 +348,7 @@ def ask_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> Non
     if not history:
         st.markdown(T["intro"])
     for n, entry in enumerate(history, 1):
-        render_entry(T, loaded, entry, n, show_scores)
+        render_entry(T, loaded, entry, n, show_scores, full=n > len(history) - FULL_ENTRIES)
     if empty:  # not kept in the history: there is nothing to keep
         st.warning(T["empty"])
     render_session_exports(T, history)

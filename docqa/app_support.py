@@ -285,6 +285,7 @@ TEXTS = {
         "col_doc_id": "document", "col_title": "titel", "col_organisation": "organisatie", "col_year": "jaar",
         "col_kind": "soort", "col_passages": "passages", "col_file": "bestand",
         "notice": "Let op: {msg}",
+        "show_more": "Toon de passages en exports",
         "none": "—",
     },
     "en": {
@@ -325,6 +326,7 @@ TEXTS = {
         "col_doc_id": "document", "col_title": "title", "col_organisation": "organisation", "col_year": "year",
         "col_kind": "kind", "col_passages": "passages", "col_file": "file",
         "notice": "Note: {msg}",
+        "show_more": "Show the passages and exports",
         "none": "—",
     },
 }

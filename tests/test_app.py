@@ -445,3 +445,15 @@ def test_session_exports_signal_table_and_merged_cards(small_index):
     # a hit that repeats most of an earlier card of the same document is left out
     first = answer.hits[0]
     assert sup.distinct_hits([first, first]) == [first]
+
+
+def test_older_answers_show_their_passages_on_request(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    for q in ("Hoeveel medewerkers had Beta?", "Wat was het budget van Beta?", "Welke norm heeft Alfa?",
+              "Hoe snel worden storingen opgelost?"):
+        ask(at, q)
+    toggles = [t for t in at.toggle if t.key and t.key.startswith("more-")]
+    assert [t.key for t in toggles] == ["more-1"]  # the latest three are shown in full
+    cards_before = len(card_heads(at))
+    toggles[0].set_value(True).run()
+    assert len(card_heads(at)) > cards_before

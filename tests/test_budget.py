@@ -53,3 +53,22 @@ def test_bad_budgets_are_refused_by_name(env, words):
     with pytest.raises(ValueError, match=words.replace("(", r"\(")):
         ReadBudget.from_env(env)
     assert ReadBudget.from_env({"DOCQA_READ_SECONDS": "30", "DOCQA_READ_MEMORY_MB": "1024"}) == ReadBudget(30, 1024)
+
+
+def test_a_script_without_a_main_guard_can_build_an_index(tmp_path):
+    """The reader is a fresh interpreter: a caller's script is not run again in it."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "bouw.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from docqa.index.encoders import make_encoder\n"
+        "from docqa.index.store import build_index\n"
+        f"corpus = Path({str(tmp_path / 'corpus')!r}); corpus.mkdir(exist_ok=True)\n"
+        f"(corpus / 'alfa-2024.txt').write_text({GOOD!r}, encoding='utf-8')\n"
+        f"result = build_index(corpus, Path({str(tmp_path / 'index')!r}), make_encoder('hash'))\n"
+        "print('passages', result.report.passages, 'skipped', len(result.report.skipped))\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "passages 1 skipped 0" in out.stdout
