@@ -113,9 +113,14 @@ def cmd_ingest(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     progress = (lambda msg: print(safe_line(msg), file=sys.stderr, flush=True)) if not args.quiet else None
+    bar = _EmbedBar() if progress and sys.stderr.isatty() else None  # lines, not a bar, in a log or CI
     started = time.perf_counter()
-    result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress,
-                         cache_dir=config.cache_dir(), budget=budget)
+    try:
+        result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress,
+                             cache_dir=config.cache_dir(), budget=budget, embed_progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     seconds = time.perf_counter() - started
     report = result.report
     for path, reason in report.skipped:
@@ -247,6 +252,24 @@ def cmd_app(args) -> int:
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
                             "--client.toolbarMode", "minimal",
                             "--server.port", str(args.port), "--browser.gatherUsageStats", "false"], env=env)
+
+
+class _EmbedBar:
+    """One tqdm bar for everything a build embeds (passages and answer units), with one estimate."""
+
+    def __init__(self):
+        self._bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="text", desc="embedding", file=sys.stderr, smoothing=0.1)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 # -- parser ------------------------------------------------------------------------------------

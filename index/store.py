@@ -241,7 +241,8 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
-                progress: Progress | None = None, cache_dir: Path | None = None, budget=None) -> BuildResult:
+                progress: Progress | None = None, cache_dir: Path | None = None, budget=None,
+                embed_progress=None) -> BuildResult:
     """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically."""
     from docqa.index.bm25 import BM25Index
     from docqa.ingest.pipeline import ingest_corpus
@@ -266,17 +267,15 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         compound_bm25 = BM25Index.build([analyzer.with_parts(t) for t in texts])
         timings["bm25"] = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        vectors, embedded = _embed_with_cache(Path(cache_dir or index_dir / "embedding-cache"),
-                                              encoder, texts, say)
-        timings["embed"] = time.perf_counter() - t0
-
+        # passages and answer units in one pass: one count and one time estimate for all that is
+        # embedded (two phases made the first end at "about 0 s left" before minutes more of units)
         t0 = time.perf_counter()
         units = passage_units(passages)
-        unit_vectors, unit_embedded = _embed_with_cache(
-            Path(cache_dir or index_dir / "embedding-cache"), encoder, unit_texts(passages, units), say)
-        embedded += unit_embedded
-        timings["embed_units"] = time.perf_counter() - t0
+        all_vectors, embedded = _embed_with_cache(Path(cache_dir or index_dir / "embedding-cache"), encoder,
+                                                  texts + unit_texts(passages, units), say, embed_progress,
+                                                  what=f"{len(texts)} passages and {len(units)} answer units")
+        vectors, unit_vectors = all_vectors[:len(texts)], all_vectors[len(texts):]
+        timings["embed"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         manifest = {
@@ -365,7 +364,10 @@ def _document_row(doc: CleanDocument) -> dict:
     return {"meta": doc.meta.to_json(), "text": doc.text}
 
 
-def _embed_with_cache(cache_dir: Path, encoder, texts: list[str], say: Progress) -> tuple[np.ndarray, int]:
+def _embed_with_cache(cache_dir: Path, encoder, texts: list[str], say: Progress, bar=None,
+                      what: str = "") -> tuple[np.ndarray, int]:
+    """Vectors of `texts`, from the cache or embedded; `bar(done, total)` follows the embedding
+    (else `say` gets a line now and then)."""
     from docqa.index.cache import EmbeddingCache
 
     cache = EmbeddingCache(cache_dir, encoder.encoder_id, encoder.dim)
@@ -375,16 +377,20 @@ def _embed_with_cache(cache_dir: Path, encoder, texts: list[str], say: Progress)
         started = time.perf_counter()
 
         def report(done: int, total: int) -> None:
+            if bar is not None:
+                bar(done, total)
+                return
             elapsed = time.perf_counter() - started
             left = elapsed / done * (total - done) if done else 0.0
-            say(f"embedded {done}/{total} passages, about {left:.0f} s left")
+            say(f"embedded {done}/{total} texts, about {left:.0f} s left")
 
         # overlapping passages share sentences: embed each distinct text once
         first_of: dict[str, int] = {}
         for i in missing:
             first_of.setdefault(keys[i], i)
         unique = list(first_of.values())
-        say(f"embedding {len(unique)} new texts ({len(texts) - len(missing)} from the cache)")
+        say(f"embedding {len(unique)} new texts of {what or f'{len(texts)} texts'} "
+            f"({len(texts) - len(missing)} from the cache)")
         new = encoder.encode_passages([texts[i] for i in unique], progress=report)
         cache.put([keys[i] for i in unique], new)
         cache.save()

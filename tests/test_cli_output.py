@@ -75,3 +75,27 @@ def test_the_csv_export_of_an_answer_holds_no_formula(index):
     answer = Engine.open(index).ask("Hoeveel medewerkers had Beta eind 2023?", k=3)
     rows = list(csv.reader(io.StringIO(sup.export_csv(answer))))
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_one_progress_bar_counts_every_text_a_build_embeds(capsys):
+    from docqa.cli import _EmbedBar
+
+    bar = _EmbedBar()
+    for done in (16, 64, 100):
+        bar(done, 100)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "embedding" in err and "100/100" in err
+
+
+def test_a_build_announces_passages_and_answer_units_together(tmp_path):
+    from conftest import write_small_corpus
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
+
+    lines, bars = [], []
+    build_index(write_small_corpus(tmp_path / "c"), tmp_path / "i", make_encoder("hash"), progress=lines.append,
+                cache_dir=tmp_path / "cache", embed_progress=lambda d, t: bars.append((d, t)))
+    [announce] = [line for line in lines if line.startswith("embedding ")]
+    assert "passages and" in announce and "answer units" in announce
+    assert bars and len({t for _, t in bars}) == 1 and bars[-1][0] == bars[-1][1]  # one total, to the end
