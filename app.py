@@ -21,7 +21,8 @@ from docqa import config
 from docqa.app_claims import CLAIM_TEXTS, claim_head_html, detail_rows, quote_html, split_claims
 from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
-                               md_escape, not_found_text, passage_meta, reference_for, safe_corpus_file,
+                               md_escape, not_found_text, numbered_lines_html, passage_meta, reference_for,
+                               safe_corpus_file,
                                session_json, session_markdown, signal_rows)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
@@ -33,6 +34,7 @@ NOWRAP = '<span style="white-space:nowrap">{}</span>'
 DEFAULT_K = 5
 MAX_K = 20
 CONTEXT_CHARS = 600
+CONTEXT_LINES = 4  # source lines shown before and after a text passage
 FULL_ENTRIES = 3  # the latest answers shown with their passages; older ones show them on request
 
 
@@ -259,16 +261,68 @@ def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool
                 ds=_fmt(hit.dense_score))), "font-size:0.8em;opacity:0.75"), unsafe_allow_html=True)
         st.markdown(block(highlight_html(p.text, spans, citation.span if citation else None)),
                     unsafe_allow_html=True)
-        context = context_of(engine, p)
-        if context is not None:
-            before, text, after = context
-            with st.expander(T["context"]):
-                st.markdown(block(f"…{escape(before)} <b>{highlight_html(text, spans)}</b> {escape(after)}…",
-                                  "opacity:0.9"), unsafe_allow_html=True)
+        if is_pdf_passage(p):
+            page_view(T, engine, p, citation.quote if citation else None, key)
+        else:
+            context_view(T, engine, p, spans)
         st.caption(T["reference"])
         st.code(citation.reference() if citation else reference_for(hit), language=None)
         if is_pdf_passage(p):
             pdf_button(T, p, key)
+
+
+def context_view(T: dict, engine, passage, spans) -> None:
+    """The lines around a text passage, numbered as its citation counts them; the indexed text
+    around it when the source file cannot be read or changed since it was indexed."""
+    lines = source_lines_of(engine, passage)
+    if lines is not None:
+        with st.expander(T["context"]):
+            st.markdown(block(numbered_lines_html(lines), "opacity:0.9;line-height:1.5"), unsafe_allow_html=True)
+        return
+    context = context_of(engine, passage)
+    if context is not None:
+        before, text, after = context
+        with st.expander(T["context"]):
+            st.markdown(block(f"…{escape(before)} <b>{highlight_html(text, spans)}</b> {escape(after)}…",
+                              "opacity:0.9"), unsafe_allow_html=True)
+
+
+def source_lines_of(engine, passage):
+    try:
+        return engine.source_lines(passage.chunk_id, CONTEXT_LINES, corpus=config.corpus_dir())
+    except DocqaError:
+        return None
+
+
+def page_view(T: dict, engine, passage, quote: str | None, key: str) -> None:
+    """The passage's page rendered, the quote marked, with buttons to page through the PDF.
+
+    Rendered only while the expander is open (`on_change="rerun"` makes `.open` known): a page
+    costs 0.1-0.3 s, and every card of every answer would otherwise pay it on every rerun. The page
+    shown is kept per card in the session (`pv-page-<card>`); None means the cited page."""
+    page_key = f"pv-page-{key}"
+    expander = st.expander(T["page_view"].format(page=passage.page), key=f"pv-{key}", on_change="rerun")
+    if not expander.open:
+        return
+    with expander:
+        try:
+            view = engine.page_view(passage.chunk_id, quote, st.session_state.get(page_key),
+                                    corpus=config.corpus_dir())
+        except DocqaError as exc:
+            st.caption(T["page_refused"].format(reason=md_escape(exc)))
+            return
+        left, middle, right = st.columns([1, 2, 1], vertical_alignment="center")
+        left.button(T["page_prev"], key=f"pv-prev-{key}", disabled=view.page <= 1,
+                    on_click=_turn_page, args=(page_key, view.page - 1))
+        right.button(T["page_next"], key=f"pv-next-{key}", disabled=view.page >= view.page_count,
+                     on_click=_turn_page, args=(page_key, view.page + 1))
+        state = ("page_marked" if view.found else "page_unmatched" if view.quote else "page_unmarked")
+        middle.caption(f"{T['page_of'].format(page=view.page, count=view.page_count)} · {T[state]}")
+        st.image(view.png, alt=T["page_alt"].format(page=view.page, title=passage.title))
+
+
+def _turn_page(page_key: str, page: int) -> None:
+    st.session_state[page_key] = page
 
 
 def context_of(engine, passage):

@@ -112,6 +112,19 @@ def safe_corpus_file(corpus_dir, path) -> Path:
     return resolved
 
 
+def numbered_lines_html(lines) -> str:
+    """Source lines as one block of escaped HTML: the line number, then the line; the passage's own
+    lines in bold (`lines` are engine.SourceLine records)."""
+    rows = []
+    for line in lines:
+        text = escape(line.text) or "&#160;"
+        if line.in_passage:
+            text = f"<b>{text}</b>"
+        rows.append(f'<span class="dq-line-no" style="display:inline-block;min-width:3.5em;opacity:0.55;'
+                    f'font-variant-numeric:tabular-nums">{line.number}</span>{text}')
+    return "<br>".join(rows)
+
+
 def distinct_hits(hits, overlap: float = 0.5) -> list:
     """The hits without those whose passage mostly repeats one shown before it (overlapping
     passages of one document hold the same sentences): cards that say the same thing once."""
@@ -269,6 +282,12 @@ TEXTS = {
         "passages": "Gevonden passages", "cited": "geciteerd",
         "context": "Tekst eromheen in het document", "reference": "Bronvermelding (kopieer)",
         "pdf": "PDF downloaden (ga naar p. {page})", "pdf_refused": "PDF niet beschikbaar: {reason}",
+        "page_view": "Bekijk de pagina (p. {page})", "page_prev": "← Vorige pagina", "page_next": "Volgende pagina →",
+        "page_of": "p. {page} van {count}", "page_marked": "het geciteerde staat geel gemarkeerd",
+        "page_unmarked": "het citaat staat niet op deze pagina", "page_unmatched": "het citaat is op deze pagina "
+        "niet teruggevonden in de tekst van de PDF", "page_refused": "Pagina niet beschikbaar: {reason}",
+        "page_alt": "Pagina {page} van {title}",
+        "line_no": "r.",
         "export_csv": "Exporteer CSV", "export_json": "Exporteer JSON",
         "empty": "Lege vraag: typ een vraag of een paar zoekwoorden.",
         "query_error": "Deze vraag kan zo niet worden gezocht: {msg}",
@@ -310,6 +329,12 @@ TEXTS = {
         "passages": "Retrieved passages", "cited": "cited",
         "context": "Surrounding text in the document", "reference": "Reference (copy)",
         "pdf": "Download PDF (go to p. {page})", "pdf_refused": "PDF not available: {reason}",
+        "page_view": "View the page (p. {page})", "page_prev": "← Previous page", "page_next": "Next page →",
+        "page_of": "p. {page} of {count}", "page_marked": "the quoted text is marked in yellow",
+        "page_unmarked": "the quote is not on this page", "page_unmatched": "the quote was not found in the "
+        "PDF's text of this page", "page_refused": "Page not available: {reason}",
+        "page_alt": "Page {page} of {title}",
+        "line_no": "l.",
         "export_csv": "Export CSV", "export_json": "Export JSON",
         "empty": "Empty question: type a question or a few search words.",
         "query_error": "This question cannot be searched like this: {msg}",

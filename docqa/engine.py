@@ -78,6 +78,28 @@ class Context:
         return {"chunk_id": self.passage.chunk_id, "before": self.before, "text": self.text, "after": self.after}
 
 
+@dataclass(frozen=True)
+class PageView:
+    """A page of a passage's PDF as a PNG, with the quote marked when it stands on that page."""
+
+    chunk_id: str
+    page: int  # 1-based
+    page_count: int
+    quote: str  # what was looked for on this page ("" on a page outside the passage)
+    found: bool
+    png: bytes
+    width: int
+    height: int
+    boxes: tuple[tuple[int, int, int, int], ...]  # the marked lines, (left, top, right, bottom) in pixels
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    number: int  # 1-based line of the source file, as the citation's "r. N" counts
+    text: str
+    in_passage: bool
+
+
 class Engine:
     """A loaded index with its encoder and settings. Thread-safe: queries change nothing."""
 
@@ -202,6 +224,64 @@ class Engine:
             cut = text.rfind(" ", p.char_end, end)
             end = cut if cut >= 0 else p.char_end
         return Context(p, text[start:p.char_start], text[p.char_start:p.char_end], text[p.char_end:end])
+
+    def page_view(self, chunk_id: str, quote: str | None = None, page: int | None = None, *,
+                  corpus: str | Path | None = None, settings=None) -> PageView:
+        """A page of the PDF a passage comes from, rendered, with `quote` marked (by default the
+        passage's first sentence) on the first of the passage's pages that holds it (a passage may
+        run over a page break), else on its first page with `found` False. Another `page` is shown
+        unmarked (quote ""): paging through the document from the cited page. The file must lie inside `corpus` (else DOCQA_CORPUS);
+        PageViewError otherwise or for a page out of range."""
+        from docqa.pageview import PageViewError, PageViewSettings, render_page
+
+        p = self.passage(chunk_id)
+        if p.page is None or not str(p.source_path).lower().endswith(".pdf"):
+            raise PageViewError(f"{chunk_id}: not a passage of a PDF; it is cited by lines")
+        corpus = config.corpus_dir(str(corpus) if corpus else None)
+        settings = settings or PageViewSettings()
+        quote = " ".join((quote if quote is not None else self._first_sentence(p.text)).split())
+        view = None
+        for candidate in range(p.page, (p.page_end or p.page) + 1):
+            view = render_page(p.source_path, candidate, quote, corpus_dir=corpus, settings=settings)
+            if view.found:
+                break
+        if not view.found:  # not found on any of its pages: the passage's first page, said so
+            view = render_page(p.source_path, p.page, quote, corpus_dir=corpus, settings=settings)
+        if page is not None and page != view.page:  # paging on: the page as it is, nothing marked
+            view, quote = render_page(p.source_path, page, "", corpus_dir=corpus, settings=settings), ""
+        return PageView(chunk_id, view.page, view.page_count, quote, view.found, view.png, view.width,
+                        view.height, view.boxes)
+
+    @staticmethod
+    def _first_sentence(text: str) -> str:
+        from docqa.ingest.chunk import split_units
+
+        units = split_units(text)
+        return text[units[0][0]:units[0][1]] if units else text
+
+    def source_lines(self, chunk_id: str, around: int = 3, *, corpus: str | Path | None = None) -> list[SourceLine]:
+        """The source lines of a text passage with `around` lines before and after, numbered as
+        the citation counts them. The file must lie inside `corpus` (else DOCQA_CORPUS) and still
+        hold the passage; QueryError otherwise (the context view then shows the indexed text)."""
+        from docqa.app_support import safe_corpus_file
+        from docqa.ingest.readers import UnreadableFileError, read_document
+        from docqa.pageview import normalise_with_map
+
+        if not isinstance(around, int) or isinstance(around, bool) or not 0 <= around <= 200:
+            raise QueryError(f"around={around!r}: must be a whole number from 0 to 200")
+        p = self.passage(chunk_id)
+        if p.page is not None:
+            raise QueryError(f"{chunk_id}: a passage of a PDF; it is cited by page")
+        try:
+            path = safe_corpus_file(config.corpus_dir(str(corpus) if corpus else None), p.source_path)
+            lines = read_document(path).pages[0].split("\n")
+        except (ValueError, UnreadableFileError) as exc:  # UnreadableFileError is a ValueError too
+            raise QueryError(f"{chunk_id}: the source file cannot be read ({exc})") from None
+        held = normalise_with_map("\n".join(lines[p.line_start - 1:p.line_end]))[0]
+        if normalise_with_map(p.text)[0][:40] not in held:
+            raise QueryError(f"{chunk_id}: {path.name} changed since it was indexed; run `docqa ingest`")
+        first, last = max(1, p.line_start - around), min(len(lines), p.line_end + around)
+        return [SourceLine(n, lines[n - 1], p.line_start <= n <= p.line_end) for n in range(first, last + 1)]
 
     def documents(self) -> list[dict]:
         """The indexed documents with their metadata and passage counts, by id."""

@@ -457,3 +457,30 @@ def test_older_answers_show_their_passages_on_request(monkeypatch, small_index, 
     cards_before = len(card_heads(at))
     toggles[0].set_value(True).run()
     assert len(card_heads(at)) > cards_before
+
+
+def test_pdf_passage_shows_its_page_with_the_quote_marked(monkeypatch, tricky_index):
+    corpus, index = tricky_index
+    at = app_at(monkeypatch, index, corpus)
+    at.sidebar.multiselect(key="f_docs").set_value(["delta-rapport-2021"])
+    ask(at, "hoeveel parkeervergunningen in Delta")
+    assert "Bekijk de pagina (p. 1)" in [e.label for e in at.expander]
+    assert not at.get("image")  # rendered only once the expander is opened
+    at.session_state["pv-q1-p0"] = True  # what opening it in the browser does
+    at.run()
+    assert not at.exception and len(at.get("image")) == 1
+    # the cited sentence stands on p. 2 of the passage's pages 1-2: that page is shown, marked
+    assert any(c.value.startswith("p. 2 van 2 · het geciteerde staat geel gemarkeerd") for c in at.caption)
+    assert at.button(key="pv-next-q1-p0").disabled
+    at.button(key="pv-prev-q1-p0").click().run()
+    assert any(c.value.startswith("p. 1 van 2 · het citaat staat niet op deze pagina") for c in at.caption)
+    assert any(b.label == "PDF downloaden (ga naar p. 1)" for b in at.download_button)  # kept
+
+
+def test_text_passage_context_shows_numbered_source_lines(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    ask(at, "beschikbaarheid portaalsite")
+    numbered = [v for v in markdown_values(at) if 'class="dq-line-no"' in v]
+    assert numbered
+    first = numbered[0]
+    assert re.search(r'class="dq-line-no"[^>]*>5</span><b>De portaalsite van Alfa', first)
