@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+from docqa.config import safe_corpus_file  # noqa: F401 - the app uses it from here
 from docqa.highlight import mark
 
 # -- escaping and highlighting -------------------------------------------------------------------
@@ -92,24 +93,6 @@ def reference_for(hit) -> str:
 
 def is_pdf_passage(passage) -> bool:
     return passage.page is not None and str(passage.source_path).lower().endswith(".pdf")
-
-
-def safe_corpus_file(corpus_dir, path) -> Path:
-    """The real path of `path` when it is a file inside `corpus_dir`; ValueError otherwise.
-
-    Both sides are resolved first, so `..` segments and symlinks that lead out of the corpus are
-    refused; a relative `path` is taken relative to the corpus.
-    """
-    corpus = Path(corpus_dir).resolve()
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = corpus / candidate
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(corpus):
-        raise ValueError(f"{path}: outside the corpus folder {corpus}")
-    if not resolved.is_file():
-        raise ValueError(f"{path}: not a file in the corpus folder {corpus}")
-    return resolved
 
 
 def numbered_lines_html(lines) -> str:

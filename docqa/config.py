@@ -26,3 +26,21 @@ def model_spec(flag: str | None = None) -> str | None:
 
 def cache_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("DOCQA_CACHE") or DEFAULT_CACHE).expanduser()
+
+
+def safe_corpus_file(corpus_dir, path) -> Path:
+    """The real path of `path` when it is a file inside `corpus_dir`; ValueError otherwise.
+
+    Both sides are resolved first, so `..` segments and symlinks that lead out of the corpus are
+    refused; a relative `path` is taken relative to the corpus.
+    """
+    corpus = Path(corpus_dir).resolve()
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = corpus / candidate
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(corpus):
+        raise ValueError(f"{path}: outside the corpus folder {corpus}")
+    if not resolved.is_file():
+        raise ValueError(f"{path}: not a file in the corpus folder {corpus}")
+    return resolved

@@ -263,7 +263,7 @@ class Engine:
         """The source lines of a text passage with `around` lines before and after, numbered as
         the citation counts them. The file must lie inside `corpus` (else DOCQA_CORPUS) and still
         hold the passage; QueryError otherwise (the context view then shows the indexed text)."""
-        from docqa.app_support import safe_corpus_file
+        from docqa.config import safe_corpus_file
         from docqa.ingest.readers import UnreadableFileError, read_document
         from docqa.pageview import normalise_with_map
 

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from docqa.app_support import safe_corpus_file
+from docqa.config import safe_corpus_file
 from docqa.errors import DocqaError
 
 _PDFIUM_LOCK = threading.Lock()

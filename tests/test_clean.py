@@ -132,3 +132,44 @@ def test_the_longest_page_number_chain_is_found_among_table_figures():
         lines += ["tekst van de pagina"] * 14 + ["3", "4", "5"] + [str(page)]
     found = find_page_number_lines(lines)
     assert [lines[i] for i in sorted(found)] == [str(p) for p in range(1, 8)]
+
+
+def test_section_headings_of_the_real_corpus_nest_in_their_own_order_and_are_whole():
+    """Over ../shared/corpus: each document's numbered headings follow each other in order, and no
+    title is cut mid-way (ends in a function word)."""
+    from pathlib import Path
+
+    from docqa.ingest.metadata import CorpusManifest
+    from docqa.ingest.pipeline import load_document
+    from docqa.ingest.sections import _FUNCTION_WORDS, _follows
+
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    files = sorted(corpus.glob("*.txt"))
+    assert files
+    for path in files:
+        doc, _ = load_document(path, CorpusManifest.load(corpus))
+        numbered = [h for h in find_headings(list(doc.lines)) if h.number]
+        assert len(numbered) >= 3, path.name
+        previous = None
+        for h in numbered:
+            assert _follows(previous, h.number), (path.name, previous, h.label)
+            assert h.title.split()[-1].lower().rstrip(".") not in _FUNCTION_WORDS, (path.name, h.label)
+            previous = h.number
+
+
+def test_a_title_over_two_lines_and_a_repeated_chapter_line():
+    lines = clean_text_file("\n".join(
+        _prose(3) + ["1 Inleiding ", "Een zin over de inleiding. ", "2 Doelen ", "Een zin. ",
+                     "2.1 Doel 1: een betrouwbare basis voor ", "identiteit en gegevens ", "Een zin over het doel. ",
+                     "2 Doelen ", "Nog een zin over het doel. ", "2.2 Doel 2 ", "Een laatste zin. "]))
+    labels = [h.label for h in find_headings(lines) if h.number]
+    assert labels == ["1 Inleiding", "2 Doelen", "2.1 Doel 1: een betrouwbare basis voor identiteit en gegevens",
+                      "2.2 Doel 2"]  # the repeated "2 Doelen" (a running header) is no new section
+
+
+def test_a_subsection_is_not_put_under_another_chapter():
+    from docqa.ingest.sections import Heading
+
+    headings = [Heading(0, "1", "Inleiding"), Heading(2, "1.1", "Algemeen"), Heading(4, "2.1", "Doelen")]
+    paths = section_paths(headings, 6)
+    assert paths[3] == "1 Inleiding > 1.1 Algemeen" and paths[5] == "2.1 Doelen"
