@@ -43,6 +43,16 @@ def real_index_dir(tmp_path_factory, corpus_dir, e5_encoder) -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_pdf_index_dir(tmp_path_factory, e5_encoder) -> Path:
+    """The two real PDFs of ../shared/pdf, indexed with the real model (their citations carry pages)."""
+    from docqa.index.store import build_index
+
+    index_dir = tmp_path_factory.mktemp("real-pdf-index")
+    build_index(PDF_DIR, index_dir, e5_encoder, cache_dir=config.cache_dir())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
 def real_engine(real_index_dir, e5_encoder):
     """The engine over the real index, with the session's one e5 model."""
     from docqa.engine import Engine

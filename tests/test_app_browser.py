@@ -135,3 +135,31 @@ def test_a_contradicted_claim_in_chromium(real_index_dir, tmp_path):
         print(f"screenshot: {shot}")
         assert not page.locator(EXCEPTION).count()
         assert not [e for e in page.errors if e.startswith("pageerror")], page.errors
+
+
+@pytest.mark.slow
+def test_the_cited_pdf_page_is_shown_with_the_quote_marked_in_chromium(real_pdf_index_dir, tmp_path):
+    """The example question over the real PDFs: its answer cites the BKWI PDF with a page, and the
+    card shows that page rendered with the quote marked."""
+    require_browser()
+    from tests.conftest import PDF_DIR
+
+    env = {"DOCQA_INDEX": str(real_pdf_index_dir), "DOCQA_CORPUS": str(PDF_DIR)}
+    with streamlit_server(APP_PATH, env, timeout=120) as url, chromium_page(viewport=(1280, 800)) as page:
+        page.goto(url)
+        wait_for_app_ready(page, timeout=120)
+        chat_submit(page, EXAMPLE_QUESTION, timeout=60)
+        wait_for_text(page, "99,0%")
+        wait_for_text(page, "BKWI")
+        expander = page.locator(f"{APP} summary").filter(has_text="Bekijk de pagina").first
+        expander.scroll_into_view_if_needed()
+        run_and_wait(page, expander.click, 60)
+        image = page.locator(f"{APP} [data-testid='stExpanderDetails'] img").first
+        image.wait_for(state="visible", timeout=60_000)
+        assert page.evaluate("(img) => img.naturalWidth > 300 && img.complete", image.element_handle())
+        wait_for_text(page, "gemarkeerd")  # the caption says the quote is marked on this page
+        image.scroll_into_view_if_needed()
+        shot = screenshot(page, tmp_path / "docqa-pdf-page.png", full_page=False)
+        print(f"screenshot: {shot}")
+        assert not page.locator(EXCEPTION).count()
+        assert not [e for e in page.errors if e.startswith("pageerror")], page.errors
