@@ -26,3 +26,8 @@ def model_spec(flag: str | None = None) -> str | None:
 
 def cache_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("DOCQA_CACHE") or DEFAULT_CACHE).expanduser()
+
+
+def store_url(flag: str | None = None) -> str | None:
+    """A postgresql:// URL (--store, else DOCQA_STORE): the index lives there instead of a folder."""
+    return flag or os.environ.get("DOCQA_STORE") or None
