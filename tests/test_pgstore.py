@@ -152,3 +152,28 @@ def test_a_bad_url_a_server_that_is_down_or_an_empty_store_give_one_line(store, 
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("docqa: "), out.stderr
     assert ("docqa ingest --store" in lines[0]) if url_kind == "empty" else ("cannot connect" in lines[0])
+
+
+def test_serve_answers_from_the_store(tmp_path, store):
+    import httpx
+
+    corpus = write_small_corpus(tmp_path / "corpus")
+    build_index(corpus, tmp_path / "x", make_encoder("hash"), cache_dir=tmp_path / "cache", store=store)
+    port = pgserver.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "docqa.cli", "serve", "--store", store, "--port", str(port),
+                             "--index", str(tmp_path / "no-such-index")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(150):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read()
+                time.sleep(0.2)
+        assert health.json()["passages"] == len(pgstore.load_index(store).passages)
+        answer = httpx.post(f"http://127.0.0.1:{port}/ask", json={"question": QUESTIONS[0]}, timeout=30).json()
+        assert "87" in answer["answer"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
