@@ -111,16 +111,25 @@ def test_a_build_killed_midway_leaves_the_old_build_answering_and_the_next_build
     assert _cli(args, env).returncode == 0
     before = [p.chunk_id for p in pgstore.load_index(store).passages]
     write_corpus(corpus, 150, seed=1)  # a rebuild long enough to kill in its ingest, embedding and write
-    for attempt, delay in enumerate((1.0, 3.0, 6.0)):
+    # time one whole rebuild (into a folder) to spread the kills over its duration
+    started = time.monotonic()
+    scratch = tmp_path / "scratch-index"
+    assert _cli([*args, "--index", str(scratch)], {"DOCQA_CACHE": str(tmp_path / "timing-cache")}).returncode == 0
+    duration = time.monotonic() - started
+    kept_old = 0
+    for attempt, share in enumerate((0.3, 0.6, 0.8, 0.95)):
+        # a fresh embedding cache each time, so every attempt does the whole build
         proc = subprocess.Popen([sys.executable, "-m", "docqa.cli", *args], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL,
                                 env={**os.environ, **env, "DOCQA_CACHE": str(tmp_path / f"cache-{attempt}")})
-        time.sleep(delay)
+        time.sleep(share * duration)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         after = [p.chunk_id for p in pgstore.load_index(store).passages]
         assert after == before or len(after) > 100  # killed before or after its commit, never between
+        kept_old += after == before
         before = after
+    assert kept_old >= 1  # at least one kill landed before the switch
     done = _cli(args, env)
     assert done.returncode == 0, done.stderr
     with psycopg.connect(store) as conn:
@@ -177,3 +186,27 @@ def test_serve_answers_from_the_store(tmp_path, store):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_dev_questions_get_the_same_top_5_and_answers_from_both_stores(real_index_dir, real_engine, e5_encoder,
+                                                                            corpus_dir, store, tmp_path):
+    import json
+
+    from docqa import config
+    from tests.conftest import DEV_QUESTIONS
+
+    build_index(corpus_dir, tmp_path / "unused", e5_encoder, cache_dir=config.cache_dir(), store=store)
+    pg = Engine(Searcher(pgstore.load_index(store), encoder=e5_encoder))
+    questions = [json.loads(line)["question"] for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines()
+                 if line.strip()][:30]
+    overlaps, same_answers = [], 0
+    for question in questions:
+        local_top = [h.passage.chunk_id for h in real_engine.search(question, k=5).hits]
+        pg_top = [h.passage.chunk_id for h in pg.search(question, k=5).hits]
+        overlaps.append(len(set(local_top) & set(pg_top)) / 5)
+        same_answers += real_engine.ask(question).answer == pg.ask(question).answer
+    mean_overlap, answer_share = sum(overlaps) / len(overlaps), same_answers / len(questions)
+    print(f"PostgreSQL vs folder store on {len(questions)} dev questions: mean top-5 overlap {mean_overlap:.3f}, "
+          f"same answer {answer_share:.3f}")
+    assert mean_overlap == 1.0 and answer_share == 1.0
