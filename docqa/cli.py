@@ -243,6 +243,9 @@ def cmd_app(args) -> int:
     import os
     import subprocess
 
+    if config.store_url(args.store):
+        raise CommandError("the app reads the index folder only (not yet --store / DOCQA_STORE); use docqa serve "
+                           "--store for the HTTP API, or unset DOCQA_STORE")
     env = dict(os.environ, DOCQA_INDEX=str(config.index_dir(args.index)),
                DOCQA_CORPUS=str(config.corpus_dir(args.corpus)))
     app = config.PROJECT_ROOT / "app.py"
