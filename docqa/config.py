@@ -44,3 +44,8 @@ def safe_corpus_file(corpus_dir, path) -> Path:
     if not resolved.is_file():
         raise ValueError(f"{path}: not a file in the corpus folder {corpus}")
     return resolved
+
+
+def store_url(flag: str | None = None) -> str | None:
+    """A postgresql:// URL (--store, else DOCQA_STORE): the index lives there instead of a folder."""
+    return flag or os.environ.get("DOCQA_STORE") or None

@@ -116,10 +116,17 @@ class Engine:
     # -- opening -------------------------------------------------------------------------------------
     @classmethod
     def open(cls, index: str | Path | None = None, *, model: str | None = None,
-             settings: EngineSettings | None = None, verify: bool = True) -> "Engine":
-        """Open the index folder (`index`, else DOCQA_INDEX, else var/index). `model` (else
-        DOCQA_MODEL) must be the encoder the index was built with; by default that one is loaded."""
-        searcher = Searcher.load(config.index_dir(str(index) if index else None), verify=verify)
+             settings: EngineSettings | None = None, verify: bool = True, store: str | None = None) -> "Engine":
+        """Open the index folder (`index`, else DOCQA_INDEX, else var/index), or the PostgreSQL store
+        (`store`, else DOCQA_STORE: a postgresql:// URL). `model` (else DOCQA_MODEL) must be the
+        encoder the index was built with; by default that one is loaded."""
+        store = config.store_url(store)
+        if store:
+            from docqa.index import pgstore
+
+            searcher = Searcher(pgstore.load_index(store))
+        else:
+            searcher = Searcher.load(config.index_dir(str(index) if index else None), verify=verify)
         spec = config.model_spec(model)
         if spec:
             from docqa.index.encoders import make_encoder
@@ -343,6 +350,6 @@ def _shipped_calibration():
 
 
 def open_engine(index: str | Path | None = None, *, model: str | None = None,
-                settings: EngineSettings | None = None, verify: bool = True) -> Engine:
+                settings: EngineSettings | None = None, verify: bool = True, store: str | None = None) -> Engine:
     """Open an index for questions; see `Engine.open`."""
-    return Engine.open(index, model=model, settings=settings, verify=verify)
+    return Engine.open(index, model=model, settings=settings, verify=verify, store=store)

@@ -43,6 +43,8 @@ def add_serve_parser(sub) -> argparse.ArgumentParser:
                                    "of the CLI's --json. Listens on 127.0.0.1 unless --host says otherwise; "
                                    "another address needs DOCQA_API_TOKEN or --no-auth.")
     p.add_argument("--index", help="index folder (env DOCQA_INDEX; default var/index in the checkout)")
+    p.add_argument("--store", help="a postgresql://... URL to serve the index from instead of the folder "
+                                    "(env DOCQA_STORE)")
     p.add_argument("--model", help="encoder the index was built with (env DOCQA_MODEL; default: the index's own)")
     p.add_argument("--host", default=DEFAULT_HOST, help="listen address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8000)")
@@ -70,6 +72,8 @@ def _worker_env(args) -> dict[str, str]:
     env = {"DOCQA_INDEX": str(config.index_dir(args.index).resolve())}
     if args.model:
         env["DOCQA_MODEL"] = args.model
+    if args.store:  # Engine.open reads DOCQA_STORE, here and in every worker
+        env["DOCQA_STORE"] = args.store
     if args.cors_origin:
         env["DOCQA_CORS_ORIGINS"] = ",".join(args.cors_origin)
     for name, value in (("DOCQA_MAX_BODY", args.max_body), ("DOCQA_RATE_LIMIT", args.rate_limit),

