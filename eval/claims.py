@@ -27,19 +27,16 @@ from pathlib import Path
 
 from docqa.eval import EvalError
 from docqa.eval.judging import SHOWN_ANSWER_CHARS, SHOWN_PASSAGE_CHARS, is_relevant, norm
-from docqa.eval.questions import Evidence, IndexedDocuments, LineRejected, Problem, parse_evidence, read_record
+from docqa.eval.questions import (Evidence, IndexedDocuments, LineRejected, Problem, QuestionSetError, parse_evidence,
+                                  read_record)
 
 VERDICTS = ("supported", "contradicted", "not_found")
 CLAIM_KINDS = ("number", "percentage", "amount", "date", "year", "organisation", "direction", "statement")
 FIELDS = ("id", "claim", "verdict", "evidence", "source_value", "kind")
 
 
-class ClaimSetError(EvalError):
+class ClaimSetError(QuestionSetError):
     """The claim set as a whole cannot be evaluated; `problems` holds the per-line problems found."""
-
-    def __init__(self, message: str, problems: list[Problem] | None = None):
-        super().__init__(message)
-        self.problems = list(problems or [])
 
 
 @dataclass(frozen=True)

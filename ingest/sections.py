@@ -12,7 +12,7 @@ _SENTENCE_END_RE = re.compile(r"[.;,:!?]$")
 _MAX_HEADING_WORDS = 12
 _MAX_TITLE_WORDS = 8
 _MAX_CONTINUATION_WORDS = 8  # the second line of a numbered title that runs over two
-# a heading does not end in one of these: "4 Duurzaamheid ... van ICT, o.a. via" is cut, or a sentence
+# a heading does not end in one of these: "4 Beheer van de archieven, o.a. via" is cut, or a sentence
 _FUNCTION_WORDS = frozenset("""de het een en of van in op te voor met aan bij door naar om uit over tot als dan dat
 die dit deze is zijn was wordt worden via o.a onder tussen tegen zonder binnen zoals waarbij waarin""".split())
 
@@ -95,12 +95,12 @@ def find_headings(lines: list[Line]) -> list[Heading]:
         nxt = texts[i + 1] if i + 1 < len(texts) else ""
         numbered = _numbered_heading(text, nxt)
         if numbered is None and nxt and nxt[0].islower() and len(nxt.split()) <= _MAX_CONTINUATION_WORDS:
-            # a title over two lines ("3.3 Doel 3: informatie en technologie voor een open en goed" /
-            # "functionerende democratische rechtsstaat"): the heading with its second line
+            # a title over two lines ("2.4 Doel 4: een loket dat open is voor" /
+            # "iedere inwoner van de gemeente"): the heading with its second line
             after = texts[i + 2] if i + 2 < len(texts) else ""
             numbered = _numbered_heading(f"{text} {nxt}", after, _MAX_HEADING_WORDS + _MAX_CONTINUATION_WORDS)
         if numbered:
-            # "3. Iedereen ..." (one number and a full stop) is more often a list item than a chapter
+            # "3. Iedere inwoner ..." (one number and a full stop) is more often a list item than a chapter
             candidates.append((Heading(i, *numbered), _LIST_LIKE_WEIGHT if re.match(r"\d{1,2}\.\s", text) else 1.0))
         elif _title_line(prev, text, nxt):
             headings.append(Heading(i, "", text))
@@ -113,8 +113,8 @@ _MAX_ORDERED = 1500  # numbered candidates ordered exactly; beyond, greedily (a 
 
 def _in_order(weighted: list[tuple[Heading, float]]) -> list[Heading]:
     """The heaviest run of numbered headings in the document's own order (list-like ones weigh
-    less). A running header that repeats its chapter ("3.3", then "3 Bedrijfsvoering"), a numbered
-    list ("7 Bestuurlijke ingreep") or notes to the accounts in another order would label what
+    less). A running header that repeats its chapter ("2.3", then "2 Organisatie"), a numbered
+    list ("7 Nieuwe loketten") or notes to the accounts in another order would label what
     follows wrongly: better no label than a wrong one. The best run, not the greedy one: one stray
     "4 ..." must not shut out the real 3.2, 3.3 and 4."""
     candidates = [h for h, _ in weighted]
@@ -130,7 +130,7 @@ def _in_order(weighted: list[tuple[Heading, float]]) -> list[Heading]:
         if _follows(None, h.number):
             score[j] = weight
         for i in range(j):
-            # >=: of equal runs the nearest predecessor ("3 Informatie ..." over an earlier "3 Iedereen ...")
+            # >=: of equal runs the nearest predecessor ("3 Resultaten ..." over an earlier "3. Iedere inwoner ...")
             if score[i] and score[i] + weight >= score[j] and _follows(candidates[i].number, h.number):
                 score[j], parent[j] = score[i] + weight, i
     if not any(score):

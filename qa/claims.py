@@ -197,7 +197,7 @@ _STOP = ("gestopt", "stopt", "stoppen", "stopte", "beëindigd", "beëindigt", "b
 _CONTINUE = ("blijven", "blijft", "bleef", "bleven", "doorgaan", "gaat door", "voortgezet", "voortzetten",
              "continueren", "gecontinueerd", "remain", "remains", "continue", "continues", "keeps", "still")
 _NEGATION = ("niet", "geen", "nooit", "not", "no", "never", "nergens")
-# a target met or missed ("ons streven van 85% hebben we niet gehaald"); a negation near the verb turns it
+# a target met or missed ("de norm van 90% hebben we niet gehaald"); a negation near the verb turns it
 _TARGET_VERBS = ("gehaald", "haalde", "haalden", "haalt", "halen", "behaald", "behaalde", "behaalt", "bereikt",
                  "bereikte", "bereikten", "gerealiseerd", "realiseerde", "realiseerden", "voldaan", "voldeed",
                  "voldoet", "achieved", "reached", "attained", "met")
@@ -439,7 +439,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9€•▪(“\"‘'])|\n(?=\
 def _is_table_row(line: str) -> bool:
     """A line of a table: two figures or more and few words beside them ("Salarissen 9.100 9.400",
     "Stand Eind juni 2025 Eind 2024 Verschil"), not a line of prose that happens to hold two numbers."""
-    # a date ("6 juni 2023") is one figure of prose, not two of a table
+    # a date ("14 maart 2022") is one figure of prose, not two of a table
     dated = re.sub(r"\b\d{1,2}\s+(?:" + "|".join(sorted(_MONTH_WORDS)) + r")\s+\d{4}\b", " datum ", line, flags=re.I)
     figures = len(re.findall(r"(?<![\w.,])-?\d[\d.,]*", dated))
     words = len(re.findall(r"[^\W\d_]{2,}", line))
@@ -745,7 +745,7 @@ class ClaimChecker:
         self._name_details(a, w, wtext, p, meta)
         if any(d.status == "absent" and d.kind not in ("organisation",) for d in w.details):
             # another name where a figure of the claim is nowhere in the window: likely another thing
-            # of the same kind ("de dienst Kwijtschelding" beside a claim on another service), not a contradiction
+            # of the same kind ("de dienst Parkeren" beside a claim on another service), not a contradiction
             w.decisive = [x for x in w.decisive if x[0].kind != "organisation"]
         if a.direction is not None:
             self._direction_detail(a, w, cand, weights, meta)
@@ -815,8 +815,8 @@ class ClaimChecker:
             else:
                 results[k] = Detail(cv.kind, cv.text, None, "absent")
         # a year or date that differs while another value of the claim is nowhere in the window is
-        # likely the date of another event ("vanaf 2025 wekelijks" against "in de eerste vier maanden
-        # van 2024"): it does not decide the verdict on its own
+        # likely the date of another event ("vanaf 2025 wekelijks" against "in het eerste kwartaal
+        # van 2022"): it does not decide the verdict on its own
         if any(d.status == "absent" for d in results.values()):
             w.decisive = [x for x in w.decisive if x[0].kind not in _TIME_KINDS]
         # another year and another figure: the window gives the figure of another year (or of another
@@ -843,12 +843,12 @@ class ClaimChecker:
             if claim_nouns and v.noun and any(_Text(v.noun).has(n) for n in claim_nouns):
                 score += 2
             elif comparison == "mismatch" and claim_nouns and [n for n in fold(v.noun).split() if n not in _NOT_NOUNS]:
-                continue  # "driehonderd gemeenten" and "10 minuten" count different things: no contradiction
+                continue  # "driehonderd gemeenten" and "25 minuten" count different things: no contradiction
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
             if cv.kind in _TIME_KINDS:
                 # a date belongs to the event of its own sentence: its neighbours in the next sentence
-                # say nothing about it ("... WW-uitkeringen. We hebben in september 2023 ...")
+                # say nothing about it ("... toeslagen. We hebben in maart 2021 ...")
                 s0, s1 = _sentence_span(wtext, v.start)
                 near = _Text(" ".join(self._context_words(wtext[s0:s1], v.start - s0, v.end - s0, 8)))
             else:
@@ -1004,7 +1004,7 @@ class ClaimChecker:
                 found = (change.direction, change.text, change.span)
         if found is None:
             # the sentence of the figure the window matched with the claim's: its direction is the figure's
-            # ("22% meer beoordelingen" is no fall, whatever another sentence of the window says)
+            # ("20% meer klachten" is no fall, whatever another sentence of the window says)
             for s0, s1 in self._figure_sentences(w, text):
                 sentence = text[s0:s1]
                 changes = [c for c in sentence_changes(sentence, s0) if c.direction]
@@ -1017,7 +1017,8 @@ class ClaimChecker:
             # or a direction word; it must be about the topic itself ("de wachttijd aan de
             # telefoon is afgenomen" says nothing about "de tevredenheid over het loket")
             best = None
-            for s0, s1 in sentence_spans(text):
+            spans = sentence_spans(text)  # once per passage: the next-sentence look-up below reuses them
+            for s0, s1 in spans:
                 if s1 <= cand.start or s0 >= cand.end:
                     continue
                 sentence = text[s0:s1]
@@ -1032,7 +1033,7 @@ class ClaimChecker:
                 if d is None:
                     # "X deed in 2023 veel wijzigingen. In 2024 worden er minder voorzien.": the next
                     # sentence carries the direction when it names a year or date of the claim
-                    nxt = next(((n0, n1) for n0, n1 in sentence_spans(text) if n0 >= s1), None)
+                    nxt = next(((n0, n1) for n0, n1 in spans if n0 >= s1), None)
                     if nxt is not None and any(t.text in text[nxt[0]:nxt[1]] for t in claim_times):
                         d = direction_of(text[nxt[0]:nxt[1]])[0]
                         if d is not None:
@@ -1060,8 +1061,8 @@ class ClaimChecker:
         return [(s0, s1) for s0, s1 in sentence_spans(text) if any(s0 <= a < s1 for a, _ in spans)]
 
     def _target_detail(self, a: ClaimAnalysis, w: _Window, cand: ClaimCandidate) -> None:
-        """Met or missed: read in the sentence of the matched figure ("ons streven van 85% hebben we
-        niet gehaald"), else in the window."""
+        """Met or missed: read in the sentence of the matched figure ("de norm van 90% hebben we niet
+        gehaald"), else in the window."""
         text = cand.hit.passage.text
         found = None
         for s0, s1 in self._figure_sentences(w, text) or [(cand.start, cand.end)]:

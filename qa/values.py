@@ -4,7 +4,7 @@ and periods, each with its numeric value (or range), unit, scale, approximation 
 Pure: no project imports, so the claim checker, the evaluation and the tests share one reading of
 "ruim € 2,3 mln" without loading an index. Two entry points:
 
-    extract_values("Er kwamen ruim 700.000 aanvragen binnen.")   # -> (Value(kind="count", lo=700000, ...),)
+    extract_values("Er kwamen ruim 40.000 aanvragen binnen.")   # -> (Value(kind="count", lo=40000, ...),)
     same_value(claim_value, source_value)                         # is the source's value the claim's?
 
 How Dutch figures are read (the documents are Dutch; claims may be English):
@@ -541,7 +541,7 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
                 re.search(r"(?:^|\n)[ \t]*$", text[max(0, m.start() - 20):m.start()]):
             continue  # a section or page number opening a line ("5 Prestatie indicatoren"), not a figure
         if digits and re.match(r"-[^\W\d_]", text[m.end("num"):m.end("num") + 2]):
-            continue  # part of an identifier ("35925-VII-129", a parliamentary paper), not a figure
+            continue  # part of an identifier ("31234-XV-12", a parliamentary paper), not a figure
         if not digits and written.lower() in ("een", "één", "a", "one") and not m.group("scale"):
             continue  # the article, not a number
         if digits and re.fullmatch(r"(?:19|20)\d\d", written) and not (m.group("cur") or m.group("scale") or m.group("unit")):
@@ -573,7 +573,7 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         m, start, end = tok["m"], tok["start"], tok["end"]
         unit_low = tok["unit"]
         percent = unit_low.startswith(("%", "procent", "percent", "per cent", "pct", "percentage"))
-        # "twee keer zo groot" is a ratio; "700.000 keer het dossier" counts how often something happened
+        # "twee keer zo groot" is a ratio; "40.000 keer een uittreksel" counts how often something happened
         times = unit_low in ("keer", "maal", "times") and re.match(
             r"\s+(?:zo|zoveel|meer|minder|groter|hoger|kleiner|lager|sneller|as|more|higher|larger|bigger)\b",
             text[end:], re.I) is not None
@@ -620,8 +620,8 @@ def compatible(claim_kind: str, source_kind: str) -> bool:
 
 
 def comparable(claim: Value, source: Value) -> bool:
-    """`compatible` for two values: also a bare "31 miljoen" (no currency written, as a report's
-    prose often has it) for a claim's "40 miljoen euro"."""
+    """`compatible` for two values: also a bare "13 miljoen" (no currency written, as a report's
+    prose often has it) for a claim's "12 miljoen euro"."""
     return compatible(claim.kind, source.kind) or (
         claim.kind == "amount" and source.kind in ("number", "count") and source.scale >= 1e6 and not source.unit)
 

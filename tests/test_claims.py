@@ -284,7 +284,7 @@ def test_a_date_in_a_passage_about_something_else_does_not_contradict():
 
 
 def test_a_date_line_of_prose_is_not_a_table_row():
-    text = "Ruim 80 medewerkers waren op 6 juni 2022 aanwezig\nbij de open dag van Alfa."
+    text = "Ruim 80 bezoekers kwamen op 14 maart 2022 langs\nbij de open dag van Alfa."
     assert len(sentence_spans(text)) == 1
 
 
@@ -295,7 +295,7 @@ def test_abbreviations_do_not_end_a_sentence():
 
 
 def test_a_figure_of_another_thing_does_not_contradict():
-    passage = "De aanvraag bij Alfa kost inwoners in 2022 naar schatting ongeveer 10 minuten per keer."
+    passage = "De aanvraag bij Alfa kost inwoners in 2022 naar schatting ongeveer 25 minuten per keer."
     result = check("Dienst Alfa verwacht dat in 2022 zo'n driehonderd gemeenten de aanvraag gebruiken.", passage)
     assert result.verdict == "not_found"
 
