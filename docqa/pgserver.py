@@ -71,11 +71,16 @@ def _give_to_server_user(path: Path) -> None:
         uid = pwd.getpwnam("nobody").pw_uid
         for p in [path, *path.rglob("*")]:
             os.chown(p, uid, -1)
-        # nobody must reach the folder through its parents (a pytest tmp dir is 0700)
-        for parent in path.parents:
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                parent.chmod(mode | 0o011)
+        _let_through(path)
+        _let_through(_bin("postgres"))  # and the server's own programs (a checkout in a 0700 tmp dir)
+
+
+def _let_through(path: Path) -> None:
+    """nobody must reach `path` through its parents (a pytest or mktemp dir is 0700): traverse only."""
+    for parent in Path(path).resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o011)
 
 
 def _call(args: list, what: str, timeout: float = 60) -> None:
