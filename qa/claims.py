@@ -33,7 +33,7 @@ from datetime import date
 
 from docqa.errors import SettingsError
 from docqa.qa.answer import Citation, reference
-from docqa.qa.values import (Value, ValueSettings, comparable, compare_values, compatible, detect_language, extract_values,
+from docqa.qa.values import (WHOLE_YEAR, Value, ValueSettings, comparable, compare_values, compatible, detect_language, extract_values,
                              parse_figure)
 
 VERDICTS = ("supported", "contradicted", "not_found")
@@ -212,6 +212,8 @@ _END = ("af te ronden", "rondt af", "ronden af", "afronden", "afgerond", "afrond
 _NOT_NOUNS = _STOPWORDS | frozenset("""extra nieuwe nieuw andere overige vaste tijdelijke kleine grote totale
 verschillende diverse eigen verdere ruim bijna ongeveer circa mogelijke lopende new other additional more total
 aannemen binnen uit""".split())
+# "40.000 keer": how often something happened, never a count of the claim's things
+_TIMES_NOUNS = frozenset({"keer", "maal", "times"})
 _COMPARATIVE_GUARD = re.compile(r"\s+(?:dan|than)\s+(?:[€$]\s?)?\d", re.I)  # "meer dan 5.000": a bound, not a direction
 _MONTH_WORDS = frozenset("januari februari maart april mei juni juli augustus september oktober november december "
                          "january february march may june july august october".split())
@@ -707,6 +709,14 @@ class ClaimChecker:
                 and not (best_con.strength > best_sup.support_strength and best_sup.support
                          and best_con.topic >= best_sup.topic - s.contradict_margin))):
             return self._result(a, "supported", best_sup, windows, "every detail matches")
+        # a window that states the claim's figures on the topic, where only a time or name of the claim is
+        # missing: the source does not say it of that time, and another figure elsewhere does not contradict it
+        partial = max((w for w in windows if w.support and not w.decisive and w.topic >= s.support_topic
+                       and all(d.status == "match" for d in w.details if d.kind not in _TIME_KINDS + ("organisation",))),
+                      key=lambda w: (w.topic, w.relevance), default=None)
+        if best_con is not None and partial is not None and partial.topic >= best_con.topic - s.contradict_margin \
+                and best_con.strength <= partial.support_strength:
+            return self._result(a, "not_found", partial, windows, "the figure is stated, not for the claim's time or name")
         if best_con is not None:
             return self._result(a, "contradicted", best_con, windows, "a detail differs")
         nearest = max(windows, key=lambda w: (w.topic, w.relevance))
@@ -743,6 +753,9 @@ class ClaimChecker:
         w = _Window(cand, topic, cand.score + s.topic_weight * topic)
         self._values(a, w, wtext, p)
         self._name_details(a, w, wtext, p, meta)
+        if any(d.status == "absent" and d.kind == "organisation" for d in w.details):
+            # a name of the claim nowhere in the passage: a date that differs is another event's
+            w.decisive = [x for x in w.decisive if x[0].kind not in _TIME_KINDS]
         if any(d.status == "absent" and d.kind not in ("organisation",) for d in w.details):
             # another name where a figure of the claim is nowhere in the window: likely another thing
             # of the same kind ("de dienst Parkeren" beside a claim on another service), not a contradiction
@@ -842,8 +855,9 @@ class ClaimChecker:
             claim_nouns = [n for n in fold(cv.noun).split() if n not in _NOT_NOUNS]
             if claim_nouns and v.noun and any(_Text(v.noun).has(n) for n in claim_nouns):
                 score += 2
-            elif comparison == "mismatch" and claim_nouns and [n for n in fold(v.noun).split() if n not in _NOT_NOUNS]:
-                continue  # "driehonderd gemeenten" and "25 minuten" count different things: no contradiction
+            elif comparison == "mismatch" and claim_nouns and (
+                    [n for n in fold(v.noun).split() if n not in _NOT_NOUNS] or fold(v.noun) in _TIMES_NOUNS):
+                continue  # "driehonderd gemeenten" and "25 minuten" (or "196.000 keer") count different things
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
             if cv.kind in _TIME_KINDS:
@@ -880,6 +894,8 @@ class ClaimChecker:
         """A year, period or part of a year the claim names that the passage or its document is about."""
         s = self.settings
         if not (cv.kind in ("year", "period") or cv.unit in ("part", "quarter", "half", "span")):
+            return False
+        if cv.approx in WHOLE_YEAR:  # "over heel 2024" must be the figure's own time, not the report's year
             return False
         for text in (p.text, f"{p.title} {p.section} {p.year or ''}"):
             if any(compare_values(cv, v, s.values) == "match" for v in extract_values(text, "nl")
@@ -919,6 +935,11 @@ class ClaimChecker:
         for name in a.names:
             if _name_in(name, window) or _name_in(name, passage) or _name_in(name, meta):
                 where = "window" if _name_in(name, window) else "passage" if _name_in(name, passage) else "meta"
+                if where != "window" and self._other_actor(a, wtext):
+                    # the window's sentence names someone else ("de Kiesraad heeft ... ontbonden") where the
+                    # claim names the document's own organisation: the source does not say it of them
+                    w.details.append(Detail("organisation", name.text, None, "absent"))
+                    continue
                 w.details.append(Detail("organisation", name.text, name.text if where != "meta" else p.organisation,
                                         "match"))
                 continue
@@ -929,6 +950,23 @@ class ClaimChecker:
                 w.decisive.append((d, other[1], other[2]))
             else:
                 w.details.append(Detail("organisation", name.text, None, "absent"))
+
+    @staticmethod
+    def _other_actor(a: ClaimAnalysis, wtext: str) -> str | None:
+        """A name in the window that the claim does not have, standing where a sentence's actor stands:
+        before "heeft/hebben/is/zijn/wil/gaat ..." or after "dat/door"."""
+        claim_text = _Text(a.text)
+        for other in _names(wtext, []):
+            if _name_in(other, claim_text) or len(other.text) < 3:
+                continue
+            after = wtext[other.end:other.end + 40]
+            before = wtext[max(0, other.start - 12):other.start]
+            if re.search(r"\b(?:met|van|aan|voor|bij|en|of|and|with|to)\s+(?:de\s+|het\s+|the\s+)?$", before, re.I):
+                continue  # "met Stichting A en B zijn contracten gesloten": a party, not the actor
+            if re.match(r"\s+(?:heeft|hebben|had|wil|gaat|ging|zal|zegt|stelt|besloot|"
+                        r"has|have|had|will|decided)\b", after, re.I) or re.search(r"\b(?:dat|door|by)\s+(?:de\s+|het\s+|the\s+)?$", before, re.I):
+                return other.text
+        return None
 
     def _name_in_place(self, a: ClaimAnalysis, name: Name, text: str, offset: int):
         """A different name where the claim has its name: after the same words ("opleidingsprogramma van
@@ -1005,7 +1043,9 @@ class ClaimChecker:
         if found is None:
             # the sentence of the figure the window matched with the claim's: its direction is the figure's
             # ("20% meer klachten" is no fall, whatever another sentence of the window says)
-            for s0, s1 in self._figure_sentences(w, text):
+            for s0, s1 in self._figure_sentences(w, text) or self._figure_sentences(w, text, priority=2):
+                # no figure of the claim matched: the sentence of its matched date ("in de eerste vier
+                # maanden van 2024 ... 38.000, tegenover 33.300 in ... 2023")
                 sentence = text[s0:s1]
                 changes = [c for c in sentence_changes(sentence, s0) if c.direction]
                 d = changes[0].direction if changes else direction_of(sentence)[0]
@@ -1055,9 +1095,10 @@ class ClaimChecker:
             w.matched_at.append((1, span))
 
     @staticmethod
-    def _figure_sentences(w: _Window, text: str) -> list[tuple[int, int]]:
-        """The sentences of the passage that hold the figures the window matched with the claim's."""
-        spans = [span for priority, span in w.matched_at if priority == 0]
+    def _figure_sentences(w: _Window, text: str, priority: int = 0) -> list[tuple[int, int]]:
+        """The sentences of the passage that hold the figures (priority 0) or the dates (2) the window
+        matched with the claim's."""
+        spans = [span for p, span in w.matched_at if p == priority]
         return [(s0, s1) for s0, s1 in sentence_spans(text) if any(s0 <= a < s1 for a, _ in spans)]
 
     def _target_detail(self, a: ClaimAnalysis, w: _Window, cand: ClaimCandidate) -> None:

@@ -167,7 +167,10 @@ _APPROX = {
 _NL_NOT = {"over", "some", "about", "under", "below", "above", "around", "estimated"}
 # words before a year or date that bound it; kept in `approx`, compared like the date itself
 _TIME_BOUNDS = ["tot en met", "tot", "sinds", "vanaf", "uiterlijk", "vóór", "voor", "na", "per", "since", "from",
-                "until", "by", "before", "after"]
+                "until", "by", "before", "after", "hele jaar", "gehele jaar", "geheel", "heel", "the whole of",
+                "all of", "full year", "full-year"]
+# bounds that make a year whole: "over heel 2024" is not stated by a figure for its first four months
+WHOLE_YEAR = frozenset({"hele jaar", "gehele jaar", "geheel", "heel", "the whole of", "all of", "full year", "full-year"})
 
 _MONTHS = {"januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7, "augustus": 8,
            "september": 9, "oktober": 10, "november": 11, "december": 12, "jan": 1, "feb": 2, "mrt": 3, "apr": 4,
@@ -203,6 +206,8 @@ _RATES = {"jaarlijks": "jaar", "jaarlijkse": "jaar", "maandelijks": "maand", "ma
           "op dagbasis": "dag"}
 _RATE_RE = "|".join(r.replace(" ", r"\s+") for r in sorted(_RATES, key=len, reverse=True))  # a line may break inside
 _SPAN_QUALIFIERS = r"eerste|laatste|afgelopen|komende|volgende|achterliggende|first|last|past|next|coming|previous"
+# a span qualifier that points back or ahead from the day of writing, not to a stated time
+_RELATIVE = frozenset("afgelopen komende volgende achterliggende last past next coming previous".split())
 
 # shares written in words: (pattern, percentage)
 _FRACTION_WORDS = [(r"driekwart|drie kwart|three quarters", 75.0), (r"tweederde|twee derde|two thirds", 200 / 3),
@@ -447,6 +452,8 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         n = number_at(m.group(2)) if m.group(2) else 1.0
         if n is None:
             continue
+        if not m.group(2) and m.group(1).lower() in _RELATIVE and m.group(3).lower() in _SINGULAR_UNITS:
+            continue  # "het afgelopen jaar", "last year": which year depends on when it was written
         unit = _PERIOD_UNITS[m.group(3).lower()][0]
         # "de komende jaren": some years, how many unsaid; it neither states nor contradicts "vier jaar"
         hi = math.inf if not m.group(2) and m.group(3).lower() not in _SINGULAR_UNITS else n
@@ -674,7 +681,12 @@ def compare_values(claim: Value, source: Value, settings: ValueSettings = ValueS
             if c is None or s is None:
                 return "incomparable"
         if c[0] <= s[0] and s[1] <= c[1]:
+            if claim.approx in WHOLE_YEAR and (s[0], s[1]) != (c[0], c[1]):
+                return "vague"  # part of the year for "heel 2024": says nothing about the whole
             return "match"
+        if claim.unit == "part" and claim.approx in _YEAR_PARTS and s[0] <= c[1] and c[0] <= s[1] \
+                and abs(s[0] - c[0]) <= 31 and abs(s[1] - c[1]) <= 62:
+            return "match"  # "begin 2024" is fuzzy: "de eerste vier maanden van 2024" says it
         if s[0] <= c[0] and c[1] <= s[1]:
             return "vague"
         if s[1] < c[0] or c[1] < s[0]:

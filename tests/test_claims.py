@@ -318,3 +318,54 @@ def test_an_english_claim_reads_its_topic_from_the_dense_similarity():
     assert CHECKER.check(claim, far).verdict == "not_found"
     words_only = ClaimChecker(ClaimSettings(english_dense_span=0))
     assert words_only.check(claim, near).verdict == "not_found"
+
+
+# -- times, actors and counts that do not decide (2026-12-07) ------------------------------------------
+
+def test_a_whole_year_is_not_stated_by_a_figure_for_part_of_it():
+    text = "In de eerste vier maanden van 2022 kwamen bij Dienst Alfa 12% meer klachten binnen dan een jaar eerder."
+    assert check("Dienst Alfa kreeg in 2022 12% meer klachten.", text).verdict == "supported"
+    whole = check("Dienst Alfa kreeg over heel 2022 12% meer klachten.", text)
+    assert whole.verdict == "not_found"
+
+
+def test_a_relative_year_is_not_a_detail_to_check():
+    text = "In 2022 maakten 214 gemeenten gebruik van de rekenhulp van Dienst Alfa."
+    result = check("Afgelopen jaar gebruikten 214 gemeenten de rekenhulp van Dienst Alfa.", text)
+    assert result.verdict == "supported"
+    assert not [d for d in result.details if d.kind == "period"]
+
+
+def test_a_fuzzy_part_of_the_year_matches_a_span_that_starts_with_it():
+    text = "In de eerste vier maanden van 2022 was 91% van de aanvragen bij Dienst Alfa op tijd afgehandeld."
+    assert check("Begin 2022 handelde Dienst Alfa 91% van de aanvragen op tijd af.", text).verdict == "supported"
+
+
+def test_how_often_is_no_count_of_the_claims_things():
+    text = "Gemeenten gebruikten de rekenhulp van Dienst Alfa 48.512 keer om de vrije voet te bepalen."
+    result = check("Zo'n driehonderd gemeenten gebruiken de rekenhulp van Dienst Alfa.", text)
+    assert result.verdict != "contradicted"
+
+
+def test_the_documents_own_organisation_is_not_the_actor_when_the_sentence_names_another():
+    text = "Op 3 mei 2022 is de Tweede Kamer geïnformeerd dat de Raad Omega het contract voor het loketsysteem heeft opgezegd."
+    result = check("Dienst Alfa zegde in 2022 het contract voor het loketsysteem op.", text)
+    assert result.verdict != "supported"
+    # a party named beside others is no actor: the document's organisation still holds
+    text = "Met Stichting Kappa en Lambda zijn doorlopende contracten gesloten voor het berichtenverkeer, voor ongeveer € 120.000 per jaar."
+    assert check("Dienst Alfa betaalt Stichting Kappa jaarlijks circa 120.000 euro voor het berichtenverkeer.",
+                 text).verdict == "supported"
+
+
+def test_a_date_that_differs_decides_nothing_when_a_name_of_the_claim_is_absent():
+    text = "Op 6 juni 2022 kwamen 130 medewerkers bijeen voor de relatiedag van Dienst Alfa in Zwolle."
+    result = check("Dienst Alfa verhuist in 2024 van Zwolle naar Deventer.", text)
+    assert result.verdict == "not_found"
+
+
+def test_the_direction_of_a_claim_without_figures_is_read_where_its_date_matched():
+    text = ("In de eerste vier maanden van 2022 vonden 4.100 klanten van Dienst Alfa werk, tegenover 3.800 in de "
+            "eerste vier maanden van 2021.")
+    result = check("In de eerste vier maanden van 2022 vonden minder klanten van Dienst Alfa werk dan in dezelfde "
+                   "periode van 2021.", text)
+    assert result.verdict == "contradicted"
