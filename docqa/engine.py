@@ -112,6 +112,7 @@ class Engine:
         self._windows = WindowScorer(self._searcher, settings.windows)
         self._claims = ClaimChecker(settings.claims)
         self._calibration = calibration if calibration is not None else _shipped_calibration()
+        self._claim_calibration = _shipped_calibration(claims=True)
 
     # -- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -197,7 +198,12 @@ class Engine:
         candidates = [ClaimCandidate(w.hit, w.start, w.end, w.score, dict(w.features))
                       for w in self._windows.windows(q, query_vector, hits)]
         result = self._claims.check(q.text, candidates)
-        return dataclasses.replace(result, hits=tuple(hits), notices=q.notices)
+        probability = None
+        if self._claim_calibration:
+            from docqa.qa.calibration import claim_features
+
+            probability = self._claim_calibration.probability(claim_features(result))
+        return dataclasses.replace(result, probability=probability, hits=tuple(hits), notices=q.notices)
 
     def _retrieve(self, q: Question, k, mode, docs, orgs, years, query_vector):
         rerank = None
@@ -341,12 +347,14 @@ class Engine:
         self._searcher.use_encoder(make_encoder(spec), spec)
 
 
-def _shipped_calibration():
-    """The calibration that ships with docqa (qa/calibration.json), or False when there is none yet:
-    answers then carry no probability and their confidence comes from the score alone."""
-    from docqa.qa.calibration import MODEL_FILE, Calibration
+def _shipped_calibration(claims: bool = False):
+    """The calibration that ships with docqa (qa/calibration.json for answers, qa/claim_calibration.json
+    for claim verdicts), or False when there is none yet: answers then carry no probability and their
+    confidence comes from the score alone; verdicts carry no probability."""
+    from docqa.qa.calibration import CLAIM_FEATURES, CLAIM_MODEL_FILE, FEATURES, MODEL_FILE, Calibration
 
-    return Calibration.load(MODEL_FILE) if MODEL_FILE.exists() else False
+    path, expected = (CLAIM_MODEL_FILE, CLAIM_FEATURES) if claims else (MODEL_FILE, FEATURES)
+    return Calibration.load(path, expected) if path.exists() else False
 
 
 def open_engine(index: str | Path | None = None, *, model: str | None = None,

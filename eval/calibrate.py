@@ -98,13 +98,45 @@ def fit_calibration(engine, questions, questions_file, folds: int = 5, repeats: 
     return calibration, report
 
 
+def fit_claim_calibration(engine, claim_sets, folds: int = 5, repeats: int = 3, k: int = 10):
+    """(Calibration of claim verdicts fitted on every claim of `claim_sets` [(file, claims)], the held-out
+    reliability report). A claim is labelled right when its verdict is the labelled one."""
+    from docqa.qa.calibration import CLAIM_FEATURES, Calibration, claim_features
+
+    rows, labels, files = [], [], []
+    for path, claims in claim_sets:
+        for claim in claims:
+            result = engine.check(claim.claim, k=k)
+            values = claim_features(result)
+            rows.append([values[f] for f in CLAIM_FEATURES])
+            labels.append(int(result.verdict == claim.verdict))
+        files.append({"file": Path(path).name, "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12],
+                      "claims": len(claims)})
+    if min(labels.count(0), labels.count(1)) < 5:
+        raise EvalError(f"too few right or wrong verdicts to calibrate on ({labels.count(1)} right, "
+                        f"{labels.count(0)} wrong; need 5 of each): add another labelled claim file")
+    held_out = out_of_fold(rows, labels, folds, repeats)
+    s = engine.settings.answer
+    report = reliability(list(held_out), labels, s.high_probability, s.low_probability)
+    report["what"] = "verdicts"
+    model = _fit(rows, labels)
+    scaler, logistic = model.named_steps["standardscaler"], model.named_steps["logisticregression"]
+    calibration = Calibration(CLAIM_FEATURES, tuple(float(v) for v in scaler.mean_),
+                              tuple(float(v) for v in scaler.scale_), tuple(float(v) for v in logistic.coef_[0]),
+                              float(logistic.intercept_[0]),
+                              {"claim_files": files, "claims": len(labels), "right": sum(labels), "C": C,
+                               "folds": folds, "repeats": repeats, "index": engine.manifest.get("fingerprint")})
+    return calibration, report
+
+
 def markdown(report: dict) -> str:
-    lines = [f"Held-out reliability over {report['answers']} answers shown:", "",
-             "| confidence | answers | share | right |", "| --- | ---: | ---: | ---: |"]
+    what = report.get("what", "answers shown")
+    lines = [f"Held-out reliability over {report['answers']} {what}:", "",
+             "| confidence | n | share | right |", "| --- | ---: | ---: | ---: |"]
     for level, row in report["levels"].items():
         right = "-" if row["right"] is None else f"{row['right']:.2f}"
         lines.append(f"| {level} | {row['n']} | {row['share']:.2f} | {right} |")
-    lines += ["", "| probability | answers | mean probability | right |", "| --- | ---: | ---: | ---: |"]
+    lines += ["", "| probability | n | mean probability | right |", "| --- | ---: | ---: | ---: |"]
     for b in report["bins"]:
         if b["n"]:
             lines.append(f"| {b['from']:.1f}-{b['to']:.1f} | {b['n']} | {b['mean_probability']:.2f} | {b['right']:.2f} |")

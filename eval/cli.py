@@ -29,8 +29,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
     parser.add_argument("--out", metavar="DIR", help="write report.json, TREC runs/qrels, plot and failures here")
     parser.add_argument("--no-ask", action="store_true", help="evaluate retrieval only, not the answers")
-    parser.add_argument("--claims", metavar="FILE.jsonl",
-                        help="labelled claim file: score `docqa check` (and the naive anchor beside it)")
+    parser.add_argument("--claims", metavar="FILE.jsonl", nargs="+",
+                        help="labelled claim file: score `docqa check` (and the naive anchor beside it); "
+                             "with --calibrate, one or more files to fit the verdicts' probability on")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report.json files")
     parser.add_argument("--tune", metavar="SETTING=V1,V2,...",
                         help="choose a setting by cross-validation, e.g. rerank.weight=0,1,3,5 "
@@ -142,12 +143,21 @@ def _run_claims(args, engine) -> int:
 
     from docqa.eval.claims import ClaimSetError, anchor_row, claims_table, judge_claims, load_claims
 
-    try:
-        claims, problems = load_claims(args.claims, engine)
-    except ClaimSetError as error:
-        _print_problems(args.claims, error.problems, "claim")
-        raise
-    _print_problems(args.claims, problems, "claim")
+    files = [args.claims] if isinstance(args.claims, str) else list(args.claims)
+    sets = []
+    for path in files:
+        try:
+            claims, problems = load_claims(path, engine)
+        except ClaimSetError as error:
+            _print_problems(path, error.problems, "claim")
+            raise
+        _print_problems(path, problems, "claim")
+        sets.append((path, claims))
+    if getattr(args, "calibrate", None):
+        return _run_claims_calibrate(args, engine, sets)
+    if len(sets) > 1:
+        raise EvalError("give one claim file (several only with --calibrate)")
+    args.claims, claims = sets[0]
     if args.tune:
         return _run_claims_tune(args, engine, claims)
     rows, anchors = [], []
@@ -169,6 +179,23 @@ def _run_claims(args, engine) -> int:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         print(f"wrote {out / 'claims-report.json'} and {out / 'claims-run.jsonl'}", file=sys.stderr)
+    return 0
+
+
+def _run_claims_calibrate(args, engine, sets) -> int:
+    import json
+    from pathlib import Path
+
+    from docqa.eval.calibrate import fit_claim_calibration, markdown
+
+    calibration, report = fit_claim_calibration(engine, sets, args.folds, args.repeats, args.k)
+    out = Path(args.calibrate)
+    out.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(markdown(report), end="")
+    print(f"wrote {out}", file=sys.stderr)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "claims-calibration-report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
 
 

@@ -165,6 +165,8 @@ def clean_lines(raw_lines: list[str], page: int | None = None, drop: set[int] | 
                 continue
             break
         text = "".join(parts)
+        if vocabulary is not None and _SPLIT_INITIAL_RE.search(text):
+            text = _SPLIT_INITIAL_RE.sub(lambda m: _join_initial(m, vocabulary), text)
         out.append(Line(_squeeze(text), first + 1, last + 1, page))
         i = last + 1
     return out
@@ -183,6 +185,19 @@ def _is_split_word(left: str, right: str, convention: bool, vocabulary: Counter 
         return False
     joined = (head[0] + tail[0]).lower()
     return vocabulary[joined] >= 1 and vocabulary[tail[0].lower()] <= vocabulary[joined]
+
+
+# "H et Inlichtingenbureau": a drop capital the extractor set apart from the rest of its word
+_SPLIT_INITIAL_RE = re.compile(r"(?<![\w.])([A-Z]) ([a-z]{1,15})\b")
+
+
+def _join_initial(m: re.Match, vocabulary: Counter) -> str:
+    """Join the capital to its fragment when the document writes the joined word often and the fragment
+    less often on its own ("het" against "et"); "A en B" stays, since "en" outnumbers "aen"."""
+    joined = (m.group(1) + m.group(2)).lower()
+    if vocabulary[joined] >= 3 and vocabulary[m.group(2)] < vocabulary[joined] and len(m.group(1)) == 1:
+        return m.group(1) + m.group(2)
+    return m.group(0)
 
 
 def word_counts(text: str) -> Counter:

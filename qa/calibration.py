@@ -33,6 +33,22 @@ FEATURES = (
 )
 
 
+CLAIM_MODEL_FILE = Path(__file__).with_name("claim_calibration.json")
+# What the claim model reads: the verdict, how surely the window is about the claim, and how many of the
+# claim's details the source sentence states; each a number computed by `claim_features`.
+CLAIM_FEATURES = (
+    "supported", "contradicted",  # the verdict (not_found is the baseline)
+    "topic",  # share of the claim's topic words in the deciding window
+    "window_score",  # its retrieval and window score
+    "inv_rank",  # 1 / the rank of its passage
+    "details",  # how many details the claim has
+    "matched", "absent",  # shares of them the source states, and does not state
+    "mismatched",  # a detail differs
+    "english",  # English claims are checked against Dutch text
+    "rule_high", "rule_low",  # the checker's own confidence (topic held and every detail decided)
+)
+
+
 class CalibrationError(DocqaError):
     """The calibration file is missing or unreadable; the message says how to make it again."""
 
@@ -53,6 +69,23 @@ def answer_features(question, window, hits, margin: float) -> dict[str, float]:
         "asks_quantity": float(kind in ("number", "percent", "money")), "asks_date": float(kind == "date"),
         "asks_name": float(kind == "name"), "asks_nothing_typed": float(kind is None),
         "english": float(question.english),
+    }
+
+
+def claim_features(check) -> dict[str, float]:
+    """The signals of a claim check (`docqa.qa.claims.ClaimCheck`) as the claim model reads them."""
+    details = check.details
+    n = len(details)
+    status = [d.status for d in details]
+    signals = check.signals or {}
+    rank = signals.get("passage_rank") or 0
+    return {
+        "supported": float(check.verdict == "supported"), "contradicted": float(check.verdict == "contradicted"),
+        "topic": float(signals.get("topic", 0.0)), "window_score": float(signals.get("window_score", 0.0)),
+        "inv_rank": 1.0 / rank if rank else 0.0, "details": float(n),
+        "matched": status.count("match") / n if n else 0.0, "absent": status.count("absent") / n if n else 0.0,
+        "mismatched": float("mismatch" in status), "english": float(signals.get("language") == "en"),
+        "rule_high": float(check.confidence == "hoog"), "rule_low": float(check.confidence == "laag"),
     }
 
 
@@ -77,24 +110,26 @@ class Calibration:
                 "fitted_on": self.fitted_on}
 
     @classmethod
-    def from_json(cls, data: dict, source: str = "calibration") -> "Calibration":
+    def from_json(cls, data: dict, source: str = "calibration", expected: tuple[str, ...] = FEATURES) -> "Calibration":
+        what = "--claims DEV" if expected == CLAIM_FEATURES else "--questions DEV"
         if data.get("format") != FORMAT:
-            raise CalibrationError(f"{source}: not a {FORMAT} file; make it with `docqa eval --calibrate`")
+            raise CalibrationError(f"{source}: not a {FORMAT} file; make it with `docqa eval {what} --calibrate`")
         features = tuple(data["features"])
-        if features != FEATURES:
+        if features != expected:
             raise CalibrationError(f"{source}: fitted on other signals ({', '.join(features)}); "
-                                   f"fit it again with `docqa eval --questions DEV --calibrate {source}`")
+                                   f"fit it again with `docqa eval {what} --calibrate {source}`")
         return cls(features, tuple(map(float, data["means"])), tuple(map(float, data["scales"])),
                    tuple(map(float, data["weights"])), float(data["intercept"]), dict(data.get("fitted_on", {})))
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> "Calibration":
+    def load(cls, path: Path = MODEL_FILE, expected: tuple[str, ...] = FEATURES) -> "Calibration":
+        what = "--claims DEV" if expected == CLAIM_FEATURES else "--questions DEV"
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CalibrationError(f"{path}: cannot read the calibration ({exc}); "
-                                   f"make it with `docqa eval --questions DEV --calibrate {path}`") from None
-        return cls.from_json(data, str(path))
+                                   f"make it with `docqa eval {what} --calibrate {path}`") from None
+        return cls.from_json(data, str(path), expected)
 
 
 _default: Calibration | None = None
@@ -106,3 +141,14 @@ def default_calibration() -> Calibration:
     if _default is None:
         _default = Calibration.load()
     return _default
+
+
+_default_claims: Calibration | None = None
+
+
+def default_claim_calibration() -> Calibration:
+    """The shipped calibration of claim verdicts, read once per process."""
+    global _default_claims
+    if _default_claims is None:
+        _default_claims = Calibration.load(CLAIM_MODEL_FILE, CLAIM_FEATURES)
+    return _default_claims

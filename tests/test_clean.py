@@ -173,3 +173,12 @@ def test_a_subsection_is_not_put_under_another_chapter():
     headings = [Heading(0, "1", "Inleiding"), Heading(2, "1.1", "Algemeen"), Heading(4, "2.1", "Doelen")]
     paths = section_paths(headings, 6)
     assert paths[3] == "1 Inleiding > 1.1 Algemeen" and paths[5] == "2.1 Doelen"
+
+
+def test_a_drop_capital_set_apart_is_joined_to_its_word_when_the_document_writes_that_word():
+    text = ("H et bureau werkt. Het bureau is klein. Het is zo. Het kan.\n"
+            "A en B en C en D blijven apart, en U kunt ook apart blijven.\nZ ijn blijft: de tekst kent het woord niet.")
+    lines = [line.text for line in clean_text_file(text)]
+    assert lines[0].startswith("Het bureau werkt.")
+    assert "A en B en C en D" in lines[1] and "U kunt" in lines[1]
+    assert lines[2].startswith("Z ijn")
