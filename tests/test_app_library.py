@@ -1,0 +1,124 @@
+"""The documents page's upload and delete (app.py through AppTest), on a tmp corpus and index.
+
+Never touches ../shared/corpus: the corpus is the small invented one, written into tmp_path.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # repo root, for `tests.*`
+
+from tests.pdf_factory import image_pdf, text_pdf, truncated  # noqa: E402
+from tests.test_app import app_at, card_docs, ask  # noqa: E402
+
+OMEGA_PDF = text_pdf(["1 Inleiding\nHet Omega-schap plant in 2026 precies zeventien nieuwe waterbuffers.",
+                      "2 Kosten\nDe waterbuffers van Omega kosten samen 3,2 miljoen euro."])
+
+
+def docs_page(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    at.sidebar.radio(key="page").set_value("docs").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def submit_upload(at, name: str, data: bytes, mime: str = "application/pdf", **fields):
+    at.file_uploader(key="upload_file").set_value((name, data, mime))
+    for key, value in fields.items():
+        (at.number_input if key == "upload_year" else at.text_input)(key=key).set_value(value)
+    next(b for b in at.button if b.label == "Toevoegen en indexeren").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(value: str) -> str:
+    """A message as the reader sees it: without md_escape's backslashes."""
+    return value.replace("\\", "")
+
+
+def listed_docs(at) -> list[str]:
+    return list(at.dataframe[0].value["document"])
+
+
+def test_upload_form_is_on_the_documents_page(monkeypatch, small_index, small_corpus):
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    uploader = at.file_uploader(key="upload_file")
+    assert uploader.label == "Bestand (.pdf of .txt)" and set(uploader.allowed_type) == {".pdf", ".txt"}
+    assert [t.label for t in at.text_input] == ["Titel (optioneel)", "Organisatie (optioneel)"]
+    assert at.number_input(key="upload_year").label == "Jaar (optioneel)"
+    assert any("Alleen de nieuwe teksten worden ge-embed" in m.value for m in at.markdown)
+
+
+def test_uploaded_pdf_is_indexed_and_answerable_without_a_restart(monkeypatch, small_index, small_corpus):
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    submit_upload(at, "Omega plan.pdf", OMEGA_PDF, upload_title="Plan waterbuffers", upload_org="Omega-schap",
+                  upload_year=2026)
+    success = plain(at.success[0].value)
+    assert "Omega plan.pdf is toegevoegd als document 'omega-plan'" in success and "alleen" in success
+    assert "veilig gemaakt: opgeslagen als omega-plan.pdf" in plain(at.info[0].value)
+    assert "omega-plan" in listed_docs(at)
+    row = at.dataframe[0].value.set_index("document").loc["omega-plan"]
+    assert (row["titel"], row["organisatie"], int(row["jaar"])) == ("Plan waterbuffers", "Omega-schap", 2026)
+    assert (small_corpus / "omega-plan.pdf").read_bytes() == OMEGA_PDF
+    # the same session asks about it and gets it cited
+    at.sidebar.radio(key="page").set_value("ask").run()
+    ask(at, "hoeveel nieuwe waterbuffers plant het Omega-schap")
+    assert card_docs(at)[0] == "omega-plan"
+    assert any(c.value.startswith("Omega-schap, Plan waterbuffers") for c in at.code)
+
+
+@pytest.mark.parametrize("name, data, shown", [
+    ("kapot.pdf", truncated(OMEGA_PDF, 0.3), "kapot.pdf is geweigerd: de PDF is beschadigd of geen PDF."),
+    ("scan.pdf", image_pdf(), "scan.pdf is geweigerd: de PDF heeft geen tekstlaag"),
+    ("leeg.txt", b"", "leeg.txt is geweigerd: het bestand is leeg."),
+    ("nep.pdf", b"GIF89a", "nep.pdf is geweigerd: het is geen PDF (het begint niet met %PDF)."),
+])
+def test_a_bad_upload_is_refused_by_name_and_nothing_is_lost(monkeypatch, small_index, small_corpus, name, data,
+                                                              shown):
+    from docqa.index.store import current_build
+
+    before = sorted(p.name for p in small_corpus.iterdir())
+    build = current_build(small_index)
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    submit_upload(at, name, data, "text/plain" if name.endswith(".txt") else "application/pdf",
+                  upload_title="Iets")
+    assert [e.value for e in at.error] and plain(at.error[0].value).startswith(shown)
+    assert sorted(p.name for p in small_corpus.iterdir() if p.name != ".docqa-library.lock") == before
+    assert current_build(small_index) == build
+    assert listed_docs(at) == ["alfa-jaarplan-2024", "beta-verslag-2023"]
+
+
+def test_upload_without_a_file_asks_for_one(monkeypatch, small_index, small_corpus):
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    next(b for b in at.button if b.label == "Toevoegen en indexeren").click().run()
+    assert [w.value for w in at.warning] == ["Kies eerst een bestand."]
+
+
+def test_delete_asks_for_confirmation_then_removes(monkeypatch, small_index, small_corpus):
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    at.selectbox(key="del_doc").set_value("beta-verslag-2023")
+    at.button(key="del_ask").click().run()
+    assert "Weet u zeker dat u 'beta-verslag-2023' (beta-verslag-2023.txt) wilt verwijderen?" in \
+        plain(at.warning[0].value)
+    at.button(key="del_no").click().run()  # cancel: nothing happens
+    assert not at.warning and (small_corpus / "beta-verslag-2023.txt").is_file()
+    at.button(key="del_ask").click().run()
+    at.button(key="del_yes").click().run()
+    assert not at.exception, at.exception
+    assert "'beta-verslag-2023' is verwijderd" in plain(at.success[0].value)
+    assert listed_docs(at) == ["alfa-jaarplan-2024"]
+    assert not (small_corpus / "beta-verslag-2023.txt").exists()
+    assert "beta-verslag-2023" not in (small_corpus / "manifest.toml").read_text(encoding="utf-8")
+
+
+def test_the_last_document_cannot_be_deleted(monkeypatch, small_index, small_corpus):
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    for doc in ("beta-verslag-2023", "alfa-jaarplan-2024"):
+        at.selectbox(key="del_doc").set_value(doc)
+        at.button(key="del_ask").click().run()
+        at.button(key="del_yes").click().run()
+    assert "het enige document" in at.error[0].value
+    assert listed_docs(at) == ["alfa-jaarplan-2024"]
