@@ -484,9 +484,10 @@ def md_escape(text: str) -> str:
 def scroll_script(entry: int) -> str:
     """A script that brings answer `entry`'s question (its `.dq-entry` anchor) to the top of the view.
 
-    It runs in the page (st.html with JavaScript), after the rerun drew the answer; Streamlit's chat
-    view keeps the end of the page in view while elements arrive, so it tries again for about two
-    seconds until the anchor has stayed near the top three checks in a row."""
+    It runs in the page (st.html with JavaScript) after the rerun drew the answer. Streamlit's chat
+    view sticks to the bottom while elements arrive, until the user scrolls: a `wheel` event on its
+    scroll container is what releases it, so one is sent before each scroll. It checks again for
+    about two seconds, until the question has stayed near the top three checks in a row."""
     return f"""<script>
 (() => {{
   const doc = (window.parent || window).document;
@@ -496,7 +497,14 @@ def scroll_script(entry: int) -> str:
     if (anchor) {{
       const target = anchor.closest('[data-testid="stChatMessage"]') || anchor;
       const top = target.getBoundingClientRect().top;
-      if (top >= 0 && top < 120) {{ settled += 1; }} else {{ settled = 0; target.scrollIntoView({{block: "start"}}); }}
+      if (top > -5 && top < 120) {{
+        settled += 1;
+      }} else {{
+        settled = 0;
+        const box = doc.querySelector('[data-testid="stAppScrollToBottomContainer"]');
+        if (box) box.dispatchEvent(new WheelEvent("wheel", {{deltaY: -1, bubbles: true}}));
+        target.scrollIntoView({{block: "start"}});
+      }}
     }}
     if (settled < 3 && ++tries < 20) setTimeout(step, 100);
   }};
