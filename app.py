@@ -319,7 +319,9 @@ def page_view(T: dict, engine, passage, quote: str | None, key: str) -> None:
         right.button(T["page_next"], key=f"pv-next-{key}", disabled=view.page >= view.page_count,
                      on_click=_turn_page, args=(page_key, view.page + 1))
         state = ("page_marked" if view.found else "page_unmatched" if view.quote else "page_unmarked")
-        middle.caption(f"{T['page_of'].format(page=view.page, count=view.page_count)} · {T[state]}")
+        split = (" · " + T["page_split"].format(first=view.quote_pages[0], last=view.quote_pages[-1])
+                 if len(view.quote_pages) > 1 else "")
+        middle.caption(f"{T['page_of'].format(page=view.page, count=view.page_count)} · {T[state]}{split}")
         st.image(view.png, alt=T["page_alt"].format(page=view.page, title=passage.title))
 
 

@@ -334,6 +334,7 @@ TEXTS = {
         "page_unmarked": "het citaat staat niet op deze pagina", "page_unmatched": "het citaat is op deze pagina "
         "niet teruggevonden in de tekst van de PDF", "page_refused": "Pagina niet beschikbaar: {reason}",
         "page_alt": "Pagina {page} van {title}",
+        "page_split": "het citaat loopt van p. {first} door op p. {last}",
         "line_no": "r.",
         "export_csv": "Exporteer CSV", "export_json": "Exporteer JSON",
         "empty": "Lege vraag: typ een vraag of een paar zoekwoorden.",
@@ -422,6 +423,7 @@ TEXTS = {
         "page_unmarked": "the quote is not on this page", "page_unmatched": "the quote was not found in the "
         "PDF's text of this page", "page_refused": "Page not available: {reason}",
         "page_alt": "Page {page} of {title}",
+        "page_split": "the quote runs from p. {first} on to p. {last}",
         "line_no": "l.",
         "export_csv": "Export CSV", "export_json": "Export JSON",
         "empty": "Empty question: type a question or a few search words.",
