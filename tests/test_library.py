@@ -209,3 +209,26 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
     atomic_write(tmp_path / "f.txt", b"een")
     atomic_write(tmp_path / "f.txt", b"twee")
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"] and (tmp_path / "f.txt").read_bytes() == b"twee"
+
+
+def test_cli_add_and_remove(library, tmp_path, capsys, monkeypatch):
+    from docqa.cli import main
+
+    monkeypatch.setenv("DOCQA_CACHE", str(library.cache_dir))
+    monkeypatch.delenv("DOCQA_STORE", raising=False)
+    where = ["--corpus", str(library.corpus), "--index", str(library.index)]
+    source = tmp_path / "Zeta nota.pdf"
+    source.write_bytes(ZETA_PDF)
+    assert main(["add", str(source), *where, "--title", "Nota", "--organisation", "Zeta-raad", "--year", "2025"]) == 0
+    out = capsys.readouterr()
+    assert "added Zeta nota.pdf as zeta-nota (stored as zeta-nota.pdf)" in out.out and "read 3 files" in out.err
+    assert engine_of(library).document_meta["zeta-nota"].organisation == "Zeta-raad"
+    broken = tmp_path / "kapot.pdf"
+    broken.write_bytes(truncated(ZETA_PDF, 0.3))
+    assert main(["add", str(broken), *where, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("docqa: kapot.pdf: damaged or not a PDF") and err.count("\n") == 1
+    assert main(["remove", "zeta-nota", *where, "--quiet"]) == 0
+    assert "removed zeta-nota (zeta-nota.pdf)" in capsys.readouterr().out
+    assert main(["remove", "zeta-nota", *where, "--quiet"]) == 1
+    assert capsys.readouterr().err.startswith("docqa: no document 'zeta-nota'")
