@@ -294,7 +294,7 @@ def library_error_text(T: dict, exc) -> tuple[str, str | None]:
         if dutch:
             return T["lib_unreadable"].format(file=file, reason=dutch), None
         return T["lib_unreadable_other"].format(file=file), T["lib_detail"].format(msg=reason)
-    if code in ("type", "empty", "exists", "duplicate", "busy", "manifest", "missing", "last", "build"):
+    if code in ("type", "empty", "exists", "duplicate", "busy", "manifest", "missing", "outside", "last", "build"):
         return T[f"lib_{code}"].format(**params), (T["lib_detail"].format(msg=str(exc))
                                                    if code in ("manifest", "build") else None)
     return T["lib_other"], T["lib_detail"].format(msg=str(exc))
@@ -387,6 +387,8 @@ TEXTS = {
         "lib_index_busy": "De index wordt al door een ander proces gebouwd; probeer het zo opnieuw.",
         "lib_manifest": "manifest.toml in de corpusmap kan niet veilig worden aangepast; pas het met de hand aan.",
         "lib_missing": "Het document '{doc_id}' staat niet (meer) in de corpusmap.",
+        "lib_outside": "{file} staat in een map die van buiten de corpusmap is gekoppeld; verwijder het daar met de "
+                       "hand.",
         "lib_last": "'{doc_id}' is het enige document; een index heeft er minstens één nodig. Voeg eerst een "
                     "ander document toe.",
         "lib_build": "De index kon niet opnieuw worden gebouwd; er is niets veranderd.",

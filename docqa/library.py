@@ -46,7 +46,7 @@ class LibraryError(DocqaError):
     """An upload or removal refused or failed; nothing in the corpus or the index changed.
 
     `code` names the kind of problem for a face's own wording: name, type, size, empty, content,
-    exists, duplicate, metadata, unreadable, busy, manifest, missing, last, build. `params` hold the
+    exists, duplicate, metadata, unreadable, busy, manifest, missing, outside, last, build. `params` hold the
     details (`file`, `reason`, `limit`, ...)."""
 
     def __init__(self, code: str, message: str, **params):
@@ -271,6 +271,19 @@ def corpus_lock(corpus: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+STAGED_PREFIX, ASIDE_PREFIX = ".upload-", ".removed-"
+
+
+def clear_leftovers(corpus: Path) -> None:
+    """Delete what an add or remove killed half-way left (under the corpus lock): an upload still
+    hidden was never added; a file set aside was being removed, as its user asked."""
+    for folder, dirs, names in os.walk(corpus):  # symbolic links to folders are not followed
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.startswith((STAGED_PREFIX, ASIDE_PREFIX)):
+                Path(folder, name).unlink(missing_ok=True)
+
+
 # -- the library -------------------------------------------------------------------------------
 
 class Library:
@@ -434,6 +447,7 @@ class Library:
         self.check_content(upload.file_name, upload.data)
         doc_id = Path(name).stem
         with corpus_lock(corpus):
+            clear_leftovers(corpus)
             self._check_new(corpus, upload.file_name, name, bytes(upload.data))
             manifest_path = corpus / config_manifest_name()
             old_manifest = manifest_path.read_text(encoding="utf-8") if manifest_path.is_file() else None
@@ -442,7 +456,7 @@ class Library:
                 new_manifest = with_entry(old_manifest or "", doc_id, fields)
                 _checked_edit(old_manifest or "", new_manifest, doc_id, fields)
             final = corpus / name
-            staged = corpus / f".upload-{secrets.token_hex(4)}{Path(name).suffix}"  # hidden: never indexed
+            staged = corpus / f"{STAGED_PREFIX}{secrets.token_hex(4)}{Path(name).suffix}"  # hidden: never indexed
             try:
                 atomic_write(staged, bytes(upload.data))
                 warnings, passages = self._read_check(corpus, staged, upload.file_name)
@@ -470,12 +484,12 @@ class Library:
         """Take document `doc_id` out: its file and its manifest entry, then rebuild. The file is
         kept aside (hidden, in the corpus folder) until the new index is current, and put back if
         the rebuild fails."""
-        from docqa.config import safe_corpus_file
         from docqa.ingest.discover import discover_files
 
         started = time.perf_counter()
         corpus = self._check_corpus()
         with corpus_lock(corpus):
+            clear_leftovers(corpus)
             files = discover_files(corpus).files
             matches = [f for f in files if Path(f).stem == doc_id]
             if not matches:
@@ -483,12 +497,11 @@ class Library:
             if len({Path(f).stem for f in files}) < 2:
                 raise LibraryError("last", f"'{doc_id}' is the only document of {corpus}; an index needs one, "
                                    "so add another first", doc_id=doc_id)
-            try:
-                path = safe_corpus_file(corpus, matches[0])
-            except ValueError as exc:
-                raise LibraryError("missing", str(exc), doc_id=doc_id) from None
-            if Path(os.path.abspath(matches[0])) != path:  # a symlink in the corpus: remove the link, not its target
-                path = Path(os.path.abspath(matches[0]))
+            # the name in the corpus: for a symbolic link the link is removed, never the file it points to
+            path = Path(matches[0])
+            if not path.parent.resolve().is_relative_to(corpus):
+                raise LibraryError("outside", f"{path}: in a folder linked from outside the corpus; remove it there "
+                                   "by hand and run docqa ingest", doc_id=doc_id, file=path.name)
             manifest_path = corpus / config_manifest_name()
             old_manifest = manifest_path.read_text(encoding="utf-8") if manifest_path.is_file() else None
             new_manifest = None
@@ -499,7 +512,7 @@ class Library:
                     new_manifest = None
                 else:
                     _checked_edit(old_manifest, new_manifest, doc_id, None)
-            aside = path.parent / f".removed-{secrets.token_hex(4)}-{path.name}"
+            aside = path.parent / f"{ASIDE_PREFIX}{secrets.token_hex(4)}-{path.name}"
             os.replace(path, aside)
             try:
                 if new_manifest is not None:

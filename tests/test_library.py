@@ -232,3 +232,25 @@ def test_cli_add_and_remove(library, tmp_path, capsys, monkeypatch):
     assert "removed zeta-nota (zeta-nota.pdf)" in capsys.readouterr().out
     assert main(["remove", "zeta-nota", *where, "--quiet"]) == 1
     assert capsys.readouterr().err.startswith("docqa: no document 'zeta-nota'")
+
+
+def test_a_symlinked_document_is_removed_as_a_link(library, tmp_path):
+    outside = tmp_path / "elders"
+    outside.mkdir()
+    (outside / "gedeeld.txt").write_text("Het Sigma-bureau telt negen teams.", encoding="utf-8")
+    (library.corpus / "gedeeld.txt").symlink_to(outside / "gedeeld.txt")
+    (library.corpus / "gekoppeld").symlink_to(outside, target_is_directory=True)
+    (outside / "diep.txt").write_text("Het Tau-bureau telt elf teams.", encoding="utf-8")
+    library._rebuild(None)
+    library.remove("gedeeld")
+    assert not (library.corpus / "gedeeld.txt").is_symlink() and (outside / "gedeeld.txt").is_file()
+    with pytest.raises(LibraryError) as caught:  # through a linked folder: not ours to delete
+        library.remove("diep")
+    assert caught.value.code == "outside" and (outside / "diep.txt").is_file()
+
+
+def test_leftovers_of_a_killed_change_are_cleared(library):
+    (library.corpus / ".upload-0000abcd.pdf").write_bytes(ZETA_PDF)
+    (library.corpus / ".removed-0000abcd-oud.txt").write_text("oud", encoding="utf-8")
+    library.add(Upload("zeta.pdf", ZETA_PDF))
+    assert corpus_files(library) == ["alfa-jaarplan-2024.txt", "beta-verslag-2023.txt", "manifest.toml", "zeta.pdf"]
