@@ -557,14 +557,15 @@ def upload_form(T: dict) -> None:
 
     st.subheader(T["add_head"])
     st.markdown(T["add_intro"].format(corpus=md_escape(config.corpus_dir())))
-    limit_mb = max(1, -(-LibrarySettings().max_bytes // (1024 * 1024)))
+    limits = LibrarySettings()
+    limit_mb = max(1, -(-limits.max_bytes // (1024 * 1024)))
     with st.form("upload_form", clear_on_submit=True):
         file = st.file_uploader(T["add_file"], type=["pdf", "txt"], key="upload_file", max_upload_size=limit_mb)
         left, middle, right = st.columns([3, 3, 1])
         title = left.text_input(T["add_title"], key="upload_title")
         organisation = middle.text_input(T["add_org"], key="upload_org")
-        year = right.number_input(T["add_year"], min_value=1800, max_value=2100, value=None, step=1,
-                                  key="upload_year")
+        year = right.number_input(T["add_year"], min_value=limits.min_year, max_value=limits.max_year, value=None,
+                                  step=1, key="upload_year")
         submitted = st.form_submit_button(T["add_button"], type="primary")
     if not submitted:
         return
