@@ -492,7 +492,7 @@ def scroll_script(entry: int) -> str:
     view sticks to the bottom while elements arrive, until the user scrolls: a `wheel` event on its
     scroll container is what releases it, so one is sent before each scroll. It checks again for
     about two seconds, until the question has stayed near the top three checks in a row."""
-    return f"""<script>
+    return f"""<script data-dq="scroll">
 (() => {{
   const doc = (window.parent || window).document;
   let tries = 0, settled = 0;

@@ -147,3 +147,29 @@ def test_a_quote_over_a_page_break_is_marked_on_both_pages_in_the_app(monkeypatc
     assert any(c.value == f"p. 1 van 2 · {split}" for c in at.caption), [c.value for c in at.caption]
     at.button(key="pv-next-q1-p0").click().run()
     assert any(c.value == f"p. 2 van 2 · {split}" for c in at.caption), [c.value for c in at.caption]
+
+
+def test_documents_page_in_english(monkeypatch, small_index, small_corpus):
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    at.sidebar.toggle(key="lang_en").set_value(True).run()
+    assert not at.exception, at.exception
+    assert at.file_uploader(key="upload_file").label == "File (.pdf or .txt)"
+    submit = next(b for b in at.button if b.label == "Add and index")
+    at.file_uploader(key="upload_file").set_value(("leeg.txt", b"", "text/plain"))
+    submit.click().run()
+    assert at.error[0].value.replace("\\", "") == "leeg.txt: empty file"  # the library's English, whole
+
+
+def test_the_first_document_builds_the_index(monkeypatch, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    monkeypatch.setenv("DOCQA_MODEL", "hash")
+    monkeypatch.setenv("DOCQA_CACHE", str(tmp_path / "cache"))
+    at = app_at(monkeypatch, tmp_path / "index", corpus)
+    monkeypatch.setenv("DOCQA_MODEL", "hash")  # app_at clears it for the engine; the build takes it
+    at.sidebar.radio(key="page").set_value("docs").run()
+    assert "Er is nog geen index" in at.error[0].value
+    submit_upload(at, "omega.pdf", OMEGA_PDF, upload_title="Plan waterbuffers")
+    assert not at.error, [e.value for e in at.error]
+    assert "is toegevoegd als document 'omega'" in plain(at.success[0].value)
+    assert listed_docs(at) == ["omega"]
