@@ -529,27 +529,48 @@ def show_flash() -> None:
         getattr(st, level)(text)
 
 
-def run_change(T: dict, change) -> tuple[object | None, list]:
-    """Run an add or remove with one progress bar; (result, messages) or (None, messages)."""
-    from docqa.library import LibraryError
+def run_change(T: dict, change, flash_of) -> None:
+    """Run an add or remove under one progress bar. On success the messages `flash_of(result)` are
+    kept for the rerun that loads the new index; a refusal is shown here.
 
+    A click during the build makes Streamlit raise its rerun (or stop) request from the next element
+    drawn: the progress bar. Raised there, it would break the change off half-way, so it is held
+    until the change is complete and then honoured."""
     bar = st.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
+    held: list[BaseException] = []
 
     def progress(phase: str, done: int, total: int) -> None:
+        if held:
+            return
         fraction, text = progress_step(T, phase, done, total)
-        bar.progress(fraction, text=text)
+        try:
+            bar.progress(fraction, text=text)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Streamlit's rerun/stop request: after the change
+            held.append(exc)
 
+    messages: list = []
     try:
-        return change(progress), []
-    except (LibraryError, DocqaError) as exc:
-        text, detail = library_error_text(T, exc)
-        return None, [("error", md_escape(text))] + ([("caption", md_escape(detail))] if detail else [])
+        result = change(progress)
+    except DocqaError as exc:
+        result, (text, detail) = None, library_error_text(T, exc)
+        messages = [("error", md_escape(text))] + ([("caption", md_escape(detail))] if detail else [])
     except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the traceback
         log.exception("changing the corpus failed")
-        return None, [("error", md_escape(T["lib_other"])),
-                      ("caption", md_escape(T["lib_detail"].format(msg=f"{type(exc).__name__}: {exc}")))]
-    finally:
-        bar.empty()
+        result = None
+        messages = [("error", md_escape(T["lib_other"])),
+                    ("caption", md_escape(T["lib_detail"].format(msg=f"{type(exc).__name__}: {exc}")))]
+    if result is not None:
+        messages = flash_of(result)
+    if held or result is not None:
+        st.session_state["lib_flash"] = messages  # shown by the next run, with the new index loaded
+        if held:
+            raise held[0]
+        st.rerun()
+    bar.empty()
+    for level, text in messages:
+        getattr(st, level)(text)
 
 
 def upload_form(T: dict) -> None:
@@ -574,21 +595,20 @@ def upload_form(T: dict) -> None:
         return
     upload = Upload(file.name, file.getvalue(), title=title or None, organisation=organisation or None,
                     year=int(year) if year is not None else None)
-    result, messages = run_change(T, lambda progress: library().add(upload, progress))
-    if result is None:
-        for level, text in messages:
-            getattr(st, level)(text)
-        return
-    flash = [("success", md_escape(T["add_done"].format(
-        file=file.name, doc_id=result.doc_id, passages=result.passages, docs=result.documents,
-        embedded=result.embedded, seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))]
-    if result.renamed:
-        flash.append(("info", md_escape(T["add_renamed"].format(name=result.path.name))))
-    for warning in result.warnings:  # the reader's own words (English) in a line of their own
-        flash += [("warning", md_escape(T["add_warning"].format(file=file.name))),
-                  ("caption", md_escape(T["lib_detail"].format(msg=warning)))]
-    st.session_state["lib_flash"] = flash
-    st.rerun()  # the next run loads the new build (CURRENT changed): searchable without a restart
+
+    def flash_of(result) -> list:
+        flash = [("success", md_escape(T["add_done"].format(
+            file=file.name, doc_id=result.doc_id, passages=result.passages, docs=result.documents,
+            embedded=result.embedded, seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))]
+        if result.renamed:
+            flash.append(("info", md_escape(T["add_renamed"].format(name=result.path.name))))
+        for warning in result.warnings:  # the reader's own words (English) in a line of their own
+            flash += [("warning", md_escape(T["add_warning"].format(file=file.name))),
+                      ("caption", md_escape(T["lib_detail"].format(msg=warning)))]
+        return flash
+
+    # the next run loads the new build (CURRENT changed): searchable without a restart
+    run_change(T, lambda progress: library().add(upload, progress), flash_of)
 
 
 def delete_form(T: dict, loaded) -> None:
@@ -600,6 +620,8 @@ def delete_form(T: dict, loaded) -> None:
     if pending not in docs:
         pending = None
     if pending is None:  # choose, then confirm; while confirming the choice cannot change under the question
+        if st.session_state.get("del_doc") not in docs:  # the one just removed
+            st.session_state.pop("del_doc", None)
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(T["del_choose"], sorted(docs), key="del_doc", format_func=lambda d: f"{d}: {docs[d].title}")
         right.button(T["del_button"], key="del_ask", on_click=_ask_delete)
@@ -609,18 +631,10 @@ def delete_form(T: dict, loaded) -> None:
     no.button(T["del_no"], key="del_no", on_click=_cancel_delete)
     if yes.button(T["del_yes"], key="del_yes", type="primary"):
         st.session_state.pop("del_pending", None)
-        result, messages = run_change(T, lambda progress: library().remove(pending, progress))
-        if result is None:  # the document stays chosen after a failure
-            st.session_state["del_doc"] = pending
-        else:
-            st.session_state.pop("del_doc", None)
-        if result is None:
-            for level, text in messages:
-                getattr(st, level)(text)
-            return
-        st.session_state["lib_flash"] = [("success", md_escape(T["del_done"].format(
-            doc_id=pending, docs=result.documents, seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))]
-        st.rerun()
+        st.session_state["del_doc"] = pending  # still chosen if the removal is refused
+        run_change(T, lambda progress: library().remove(pending, progress), lambda result: [
+            ("success", md_escape(T["del_done"].format(doc_id=pending, docs=result.documents,
+                                                       seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))])
 
 
 def _ask_delete() -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -38,6 +39,8 @@ from docqa.errors import DocqaError, SettingsError
 # progress(phase, done, total): phase "read" counts files read, "embed" the new texts (passages and
 # answer units) embedded, "write" the index written (0 of 1, then 1 of 1)
 LibraryProgress = Callable[[str, int, int], None]
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = ".docqa-library.lock"  # hidden: discovery never indexes it
 
@@ -541,7 +544,17 @@ class Library:
     def _rebuild(self, progress: LibraryProgress | None):
         from docqa.index.store import IndexSettings, build_index
 
-        tell = progress or (lambda _phase, _done, _total: None)
+        def tell(phase: str, done: int, total: int) -> None:
+            # A progress display must not stop a change half-way: a face's own exceptions (Streamlit
+            # raises its rerun and stop requests from the next element drawn) would otherwise abort
+            # the build, or, after the CURRENT switch, undo the corpus under a new index.
+            if progress is None:
+                return
+            try:
+                progress(phase, done, total)
+            except Exception:  # noqa: BLE001 - see above; the change itself goes on
+                log.debug("progress display failed", exc_info=True)
+
         result = build_index(self.corpus, self.index, self.encoder, IndexSettings(), cache_dir=self.cache_dir,
                              budget=self.budget, on_file=lambda done, total: tell("read", done, total),
                              embed_progress=lambda done, total: tell("embed", done, total),

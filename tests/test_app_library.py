@@ -173,3 +173,27 @@ def test_the_first_document_builds_the_index(monkeypatch, tmp_path):
     assert not at.error, [e.value for e in at.error]
     assert "is toegevoegd als document 'omega'" in plain(at.success[0].value)
     assert listed_docs(at) == ["omega"]
+
+
+def test_a_rerun_during_the_build_waits_for_the_change(monkeypatch, small_index, small_corpus):
+    """A click while the index is built makes Streamlit raise its rerun request from the progress
+    bar; the add still completes (corpus, manifest and index agree) and its message survives."""
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+
+    at = docs_page(monkeypatch, small_index, small_corpus)
+    real_progress, calls = DeltaGenerator.progress, []
+
+    def progress(self, value, text=None, **kwargs):
+        calls.append(value)
+        if len(calls) == 3:  # mid-way through reading the files
+            raise RerunException(RerunData())
+        return real_progress(self, value, text=text, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "progress", progress)
+    submit_upload(at, "omega.pdf", OMEGA_PDF, upload_title="Plan waterbuffers")
+    assert len(calls) == 3  # no updates after the request
+    assert "is toegevoegd als document 'omega'" in plain(at.success[0].value)
+    assert "omega" in listed_docs(at) and (small_corpus / "omega.pdf").is_file()
+    assert "[omega]" in (small_corpus / "manifest.toml").read_text(encoding="utf-8")

@@ -254,3 +254,11 @@ def test_leftovers_of_a_killed_change_are_cleared(library):
     (library.corpus / ".removed-0000abcd-oud.txt").write_text("oud", encoding="utf-8")
     library.add(Upload("zeta.pdf", ZETA_PDF))
     assert corpus_files(library) == ["alfa-jaarplan-2024.txt", "beta-verslag-2023.txt", "manifest.toml", "zeta.pdf"]
+
+
+def test_a_failing_progress_display_does_not_stop_the_change(library):
+    def display(phase, done, total):
+        raise RuntimeError("the page was closed")
+
+    result = library.add(Upload("zeta.pdf", ZETA_PDF), progress=display)
+    assert result.doc_id == "zeta" and "zeta" in engine_of(library).document_meta
