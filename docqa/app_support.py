@@ -490,13 +490,19 @@ def scroll_script(entry: int) -> str:
 
     It runs in the page (st.html with JavaScript) after the rerun drew the answer. Streamlit's chat
     view sticks to the bottom while elements arrive, until the user scrolls: a `wheel` event on its
-    scroll container is what releases it, so one is sent before each scroll. It checks again for
-    about two seconds, until the question has stayed near the top three checks in a row."""
+    scroll container is what releases it, so one is sent before each scroll. Elements still arriving
+    can pull the view down again, so it keeps the question at the top until it has stayed there for
+    a second (at most four), and stops at once when the user scrolls, clicks or types."""
     return f"""<script data-dq="scroll">
 (() => {{
   const doc = (window.parent || window).document;
-  let tries = 0, settled = 0;
+  let tries = 0, settled = 0, user = false;
+  const kinds = ["wheel", "pointerdown", "keydown", "touchstart"];
+  const stop = (e) => {{ if (e.isTrusted) user = true; }};  // not the script's own wheel event
+  const done = () => kinds.forEach((kind) => doc.removeEventListener(kind, stop, true));
+  kinds.forEach((kind) => doc.addEventListener(kind, stop, {{capture: true, passive: true}}));
   const step = () => {{
+    if (user) return done();
     const anchor = doc.querySelector('.dq-entry[data-entry="{int(entry)}"]');
     if (anchor) {{
       const target = anchor.closest('[data-testid="stChatMessage"]') || anchor;
@@ -510,7 +516,7 @@ def scroll_script(entry: int) -> str:
         target.scrollIntoView({{block: "start"}});
       }}
     }}
-    if (settled < 3 && ++tries < 20) setTimeout(step, 100);
+    if (settled < 10 && ++tries < 40) setTimeout(step, 100); else done();
   }};
   step();
 }})();

@@ -69,13 +69,13 @@ def in_view(page, n: int) -> bool:
     return -5 < top < height and bottom > 0
 
 
-def test_each_new_answer_is_scrolled_into_view(served):
+def test_each_new_answer_is_scrolled_into_view(served, tmp_path):
     page, _ = served
     questions = ["hoeveel medewerkers had Beta", "wat was het budget van Beta", "welke norm heeft Alfa",
                  "hoe snel worden storingen opgelost"]
     for n, question in enumerate(questions, 1):
         chat_submit(page, question)
-        page.wait_for_timeout(1500)  # after the chat view's own scrolling has ended
+        page.wait_for_timeout(2500)  # after the chat view's own scrolling and the script have ended
         assert in_view(page, n), (n, page.evaluate(ENTRY_RECT_JS, n))
         if n > 1:
             assert not in_view(page, n - 1) or page.evaluate(ENTRY_RECT_JS, n - 1)[1] < 5
@@ -83,6 +83,7 @@ def test_each_new_answer_is_scrolled_into_view(served):
     answer = page.locator(f"{APP} sup").last
     box = answer.bounding_box()
     assert box and 0 <= box["y"] < 800
+    print(f"screenshot: {screenshot(page, tmp_path / 'docqa-scrolled-answer.png', full_page=False)}")
 
 
 def test_an_uploaded_pdf_is_answerable_in_the_same_session(served, tmp_path):
@@ -116,3 +117,53 @@ def test_a_broken_upload_is_refused_by_name(served):
     wait_for_text(page, "kapot.pdf is geweigerd: de PDF is beschadigd of geen PDF", timeout=60)
     assert sorted(p.name for p in corpus.iterdir() if p.name != ".docqa-library.lock") == before
     wait_for_text(page, "6 documenten")  # the index as it was (the table itself is drawn on a canvas)
+
+
+@pytest.mark.slow
+def test_an_uploaded_pdf_is_answered_by_the_real_model(tmp_path):
+    """The real corpus and e5: a writable tmp corpus of links to ../shared/corpus's files (its
+    manifest copied, so the rewrite never reaches the shared one), the index in tmp_path."""
+    require_browser()
+    import shutil
+
+    from docqa import config
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
+    from tests.conftest import CORPUS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for source in CORPUS.iterdir():
+        if source.name == "manifest.toml":
+            shutil.copy(source, corpus / source.name)
+        elif source.suffix in (".txt", ".pdf"):
+            (corpus / source.name).symlink_to(source)
+    shared_before = sorted((p.name, p.stat().st_mtime_ns) for p in CORPUS.iterdir())
+    build_index(corpus, tmp_path / "index", make_encoder("e5-small"), cache_dir=config.cache_dir())
+    env = {"DOCQA_INDEX": str(tmp_path / "index"), "DOCQA_CORPUS": str(corpus)}
+    with streamlit_server(APP_PATH, env, timeout=120) as url, chromium_page(viewport=(1280, 800)) as page:
+        page.goto(url)
+        wait_for_app_ready(page, timeout=120)
+        open_documents_page(page)
+        upload(page, "omega-plan.pdf", OMEGA_PDF, title="Plan waterbuffers", organisation="Omega-schap", year="2026")
+        wait_for_text(page, "is toegevoegd als document 'omega-plan'", timeout=180)
+        radio = page.locator('[data-testid="stSidebar"] [role="radiogroup"] label').filter(has_text="Vragen")
+        run_and_wait(page, radio.first.click)
+        chat_submit(page, "hoeveel nieuwe waterbuffers plant het Omega-schap", timeout=60)
+        wait_for_text(page, "zeventien nieuwe waterbuffers")
+        assert page.locator(f"{APP} .dq-card").first.get_attribute("data-doc") == "omega-plan"
+        wait_for_text(page, "Omega-schap, Plan waterbuffers, 2026")
+        assert not page.locator(EXCEPTION).count()
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in CORPUS.iterdir()) == shared_before
+
+
+def test_the_scroll_gives_way_to_the_user(served):
+    """A user who scrolls while the script still holds the new question at the top keeps control."""
+    page, _ = served
+    for question in ("hoeveel medewerkers had Beta", "wat was het budget van Beta"):
+        chat_submit(page, question)
+    page.mouse.move(800, 400)
+    page.mouse.wheel(0, -5000)  # at once, while the script is still watching
+    page.wait_for_timeout(2500)
+    top = page.evaluate(ENTRY_RECT_JS, 2)[0]
+    assert top > 200, top  # it stayed where the user scrolled to, above the new question
