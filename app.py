@@ -21,8 +21,8 @@ from docqa import config
 from docqa.app_claims import CLAIM_TEXTS, claim_head_html, detail_rows, quote_html, split_claims
 from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
-                               md_escape, not_found_text, numbered_lines_html, passage_meta, reference_for,
-                               safe_corpus_file,
+                               library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
+                               progress_step, reference_for, safe_corpus_file, scroll_script,
                                session_json, session_markdown, signal_rows)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
@@ -198,7 +198,9 @@ def render_entry(T: dict, engine, entry: dict, n: int, show_scores: bool, full: 
     entries wait behind a toggle (each rerun draws the whole page: 30 full answers made a rerun
     five times slower)."""
     with st.chat_message("user"):
-        st.markdown(block(escape(entry["question"])), unsafe_allow_html=True)
+        # the anchor the page scrolls to after a new question (scroll_script)
+        st.markdown(block(f'<span class="dq-entry" data-entry="{n}"></span>{escape(entry["question"])}'),
+                    unsafe_allow_html=True)
         st.markdown(block(escape(settings_line(T, engine, entry["settings"])),
                           "font-size:0.8em;opacity:0.7"), unsafe_allow_html=True)
     with st.chat_message("assistant"):
@@ -317,7 +319,9 @@ def page_view(T: dict, engine, passage, quote: str | None, key: str) -> None:
         right.button(T["page_next"], key=f"pv-next-{key}", disabled=view.page >= view.page_count,
                      on_click=_turn_page, args=(page_key, view.page + 1))
         state = ("page_marked" if view.found else "page_unmatched" if view.quote else "page_unmarked")
-        middle.caption(f"{T['page_of'].format(page=view.page, count=view.page_count)} · {T[state]}")
+        split = (" · " + T["page_split"].format(first=view.quote_pages[0], last=view.quote_pages[-1])
+                 if len(view.quote_pages) > 1 else "")
+        middle.caption(f"{T['page_of'].format(page=view.page, count=view.page_count)} · {T[state]}{split}")
         st.image(view.png, alt=T["page_alt"].format(page=view.page, title=passage.title))
 
 
@@ -403,6 +407,9 @@ def ask_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> Non
         st.markdown(T["intro"])
     for n, entry in enumerate(history, 1):
         render_entry(T, loaded, entry, n, show_scores, full=n > len(history) - FULL_ENTRIES)
+    if question is not None and not empty:
+        # the new answer's start into view: the chat view would show the end of its last passage card
+        st.html(scroll_script(len(history)), unsafe_allow_javascript=True)
     if empty:  # not kept in the history: there is nothing to keep
         st.warning(T["empty"])
     render_session_exports(T, history)
@@ -485,8 +492,11 @@ def check_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> N
 
 def documents_page(T: dict, loaded, problem) -> None:
     st.title(T["docs_head"])
+    show_flash()
     if problem is not None:
         show_index_problem(T, problem)
+        if isinstance(problem, IndexMissingError):  # the first document of a new index can be added here
+            upload_form(T)
         return
     info, m = loaded.info(), loaded.manifest
     created = str(info.get("built") or "?").replace("T", " ")
@@ -500,6 +510,140 @@ def documents_page(T: dict, loaded, problem) -> None:
             for row in m["skipped"]:
                 st.markdown(block(f"{escape(row.get('path', ''))}: {escape(row.get('reason', ''))}"),
                             unsafe_allow_html=True)
+    upload_form(T)
+    delete_form(T, loaded)
+
+
+# -- your own documents --------------------------------------------------------------------------
+
+def library():
+    """The corpus folder and index of this app, changed through docqa.library (as `docqa add` does)."""
+    from docqa.library import Library
+
+    return Library.open(config.corpus_dir(), config.index_dir())
+
+
+def show_flash() -> None:
+    """The outcome of the last add or remove, kept over the rerun that loads the new index."""
+    for level, text in st.session_state.pop("lib_flash", []):
+        getattr(st, level)(text)
+
+
+def run_change(T: dict, change, flash_of) -> None:
+    """Run an add or remove under one progress bar. On success the messages `flash_of(result)` are
+    kept for the rerun that loads the new index; a refusal is shown here.
+
+    A click during the build makes Streamlit raise its rerun (or stop) request from the next element
+    drawn: the progress bar. Raised there, it would break the change off half-way, so it is held
+    until the change is complete and then honoured."""
+    bar = st.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
+    held: list[BaseException] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if held:
+            return
+        fraction, text = progress_step(T, phase, done, total)
+        try:
+            bar.progress(fraction, text=text)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Streamlit's rerun/stop request: after the change
+            held.append(exc)
+
+    messages: list = []
+    try:
+        result = change(progress)
+    except DocqaError as exc:
+        result, (text, detail) = None, library_error_text(T, exc)
+        messages = [("error", md_escape(text))] + ([("caption", md_escape(detail))] if detail else [])
+    except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the traceback
+        log.exception("changing the corpus failed")
+        result = None
+        messages = [("error", md_escape(T["lib_other"])),
+                    ("caption", md_escape(T["lib_detail"].format(msg=f"{type(exc).__name__}: {exc}")))]
+    if result is not None:
+        messages = flash_of(result)
+    if held or result is not None:
+        st.session_state["lib_flash"] = messages  # shown by the next run, with the new index loaded
+        if held:
+            raise held[0]
+        st.rerun()
+    bar.empty()
+    for level, text in messages:
+        getattr(st, level)(text)
+
+
+def upload_form(T: dict) -> None:
+    from docqa.library import LibrarySettings, Upload
+
+    st.subheader(T["add_head"])
+    st.markdown(T["add_intro"].format(corpus=md_escape(config.corpus_dir())))
+    limits = LibrarySettings()
+    limit_mb = max(1, -(-limits.max_bytes // (1024 * 1024)))
+    with st.form("upload_form", clear_on_submit=True):
+        file = st.file_uploader(T["add_file"], type=["pdf", "txt"], key="upload_file", max_upload_size=limit_mb)
+        left, middle, right = st.columns([3, 3, 1])
+        title = left.text_input(T["add_title"], key="upload_title")
+        organisation = middle.text_input(T["add_org"], key="upload_org")
+        year = right.number_input(T["add_year"], min_value=limits.min_year, max_value=limits.max_year, value=None,
+                                  step=1, key="upload_year")
+        submitted = st.form_submit_button(T["add_button"], type="primary")
+    if not submitted:
+        return
+    if file is None:
+        st.warning(T["add_no_file"])
+        return
+    upload = Upload(file.name, file.getvalue(), title=title or None, organisation=organisation or None,
+                    year=int(year) if year is not None else None)
+
+    def flash_of(result) -> list:
+        flash = [("success", md_escape(T["add_done"].format(
+            file=file.name, doc_id=result.doc_id, passages=result.passages, docs=result.documents,
+            embedded=result.embedded, seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))]
+        if result.renamed:
+            flash.append(("info", md_escape(T["add_renamed"].format(name=result.path.name))))
+        for warning in result.warnings:  # the reader's own words (English) in a line of their own
+            flash += [("warning", md_escape(T["add_warning"].format(file=file.name))),
+                      ("caption", md_escape(T["lib_detail"].format(msg=warning)))]
+        return flash
+
+    # the next run loads the new build (CURRENT changed): searchable without a restart
+    run_change(T, lambda progress: library().add(upload, progress), flash_of)
+
+
+def delete_form(T: dict, loaded) -> None:
+    st.subheader(T["del_head"])
+    docs = loaded.document_meta
+    if not docs:
+        return
+    pending = st.session_state.get("del_pending")
+    if pending not in docs:
+        pending = None
+    if pending is None:  # choose, then confirm; while confirming the choice cannot change under the question
+        if st.session_state.get("del_doc") not in docs:  # the one just removed
+            st.session_state.pop("del_doc", None)
+        left, right = st.columns([4, 1], vertical_alignment="bottom")
+        left.selectbox(T["del_choose"], sorted(docs), key="del_doc", format_func=lambda d: f"{d}: {docs[d].title}")
+        right.button(T["del_button"], key="del_ask", on_click=_ask_delete)
+        return
+    st.warning(md_escape(T["del_confirm"].format(doc_id=pending, file=Path(docs[pending].path).name)))
+    yes, no, _ = st.columns([1, 1, 4])
+    no.button(T["del_no"], key="del_no", on_click=_cancel_delete)
+    if yes.button(T["del_yes"], key="del_yes", type="primary"):
+        st.session_state.pop("del_pending", None)
+        st.session_state["del_doc"] = pending  # still chosen if the removal is refused
+        run_change(T, lambda progress: library().remove(pending, progress), lambda result: [
+            ("success", md_escape(T["del_done"].format(doc_id=pending, docs=result.documents,
+                                                       seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))])
+
+
+def _ask_delete() -> None:
+    st.session_state["del_pending"] = st.session_state.get("del_doc")
+
+
+def _cancel_delete() -> None:
+    # the selectbox was not drawn while confirming: give it back the document it showed
+    st.session_state["del_doc"] = st.session_state.pop("del_pending", None)
 
 
 def main() -> None:

@@ -236,6 +236,70 @@ def document_rows(engine) -> list[dict]:
             for d in engine.documents()]
 
 
+# -- your own documents ---------------------------------------------------------------------------
+
+# The share of the one progress bar each phase of a rebuild fills: reading every file, embedding
+# the new texts (passages and answer units), writing the build.
+PROGRESS_SPANS = {"read": (0.0, 0.4), "embed": (0.4, 0.95), "write": (0.95, 1.0)}
+
+
+def progress_step(T: dict, phase: str, done: int, total: int) -> tuple[float, str]:
+    """(fraction of the bar, its text) for a library progress event."""
+    lo, hi = PROGRESS_SPANS.get(phase, (0.0, 1.0))
+    share = min(1.0, max(0.0, done / total)) if total else 1.0
+    text = T["prog_write"] if phase == "write" else T[f"prog_{phase}"].format(done=done, total=total)
+    if phase == "write" and done >= total:
+        text = T["prog_done"]
+    return lo + (hi - lo) * share, text
+
+
+# The readers' reasons (ingest/readers.py, ingest/budget.py, docqa/library.py) in Dutch, by their start.
+READER_REASONS_NL = (
+    ("empty file", "het bestand is leeg"),
+    ("no text layer", "de PDF heeft geen tekstlaag (een scan of alleen afbeeldingen); laat er eerst OCR op los"),
+    ("damaged or not a PDF", "de PDF is beschadigd of geen PDF"),
+    ("encrypted PDF", "de PDF is versleuteld; ontsleutel hem eerst"),
+    ("text operators present", "de tekst van de PDF kan niet worden uitgelezen; druk hem opnieuw af als PDF"),
+    ("not a text file", "het is geen tekstbestand (binaire inhoud)"),
+    ("no text left after cleaning", "er blijft geen tekst over om te indexeren"),
+    ("no text to index", "er blijft geen tekst over om te indexeren"),
+    ("file too large", "het bestand is te groot"),
+    ("reading took over", "het lezen duurde langer dan de tijdsgrens per bestand"),
+    ("reading needed more than", "het lezen vroeg meer geheugen dan de grens per bestand"),
+)
+
+
+def library_error_text(T: dict, exc) -> tuple[str, str | None]:
+    """(message, technical detail or None) for a LibraryError or another DocqaError from an add or a
+    remove, in the interface's language; each one language (the detail is the library's English)."""
+    from docqa.index.store import IndexBusyError
+
+    code, params = getattr(exc, "code", None), getattr(exc, "params", {})
+    file = params.get("file", "")
+    if T["lang"] == "en":
+        return str(exc), None
+    if isinstance(exc, IndexBusyError):
+        return T["lib_index_busy"], None
+    if code == "content":
+        kind = "pdf" if str(file).lower().endswith(".pdf") else "txt"
+        return T[f"lib_content_{kind}"].format(file=file), None
+    if code == "size":
+        return T["lib_size"].format(file=file, size=f"{params['size'] / 2**20:.1f}".replace(".", ","),
+                                    limit=f"{params['limit'] / 2**20:.0f}"), None
+    if code == "metadata":
+        return T[f"lib_meta_{params.get('field', 'year')}"].format(**params), None
+    if code == "unreadable":
+        reason = str(params.get("reason", ""))
+        dutch = next((nl for start, nl in READER_REASONS_NL if reason.startswith(start)), None)
+        if dutch:
+            return T["lib_unreadable"].format(file=file, reason=dutch), None
+        return T["lib_unreadable_other"].format(file=file), T["lib_detail"].format(msg=reason)
+    if code in ("type", "empty", "exists", "duplicate", "busy", "manifest", "missing", "outside", "last", "build"):
+        return T[f"lib_{code}"].format(**params), (T["lib_detail"].format(msg=str(exc))
+                                                   if code in ("manifest", "build") else None)
+    return T["lib_other"], T["lib_detail"].format(msg=str(exc))
+
+
 def build_command(corpus_dir, index_dir) -> str:
     return f"docqa ingest --corpus {corpus_dir} --index {index_dir}"
 
@@ -270,6 +334,7 @@ TEXTS = {
         "page_unmarked": "het citaat staat niet op deze pagina", "page_unmatched": "het citaat is op deze pagina "
         "niet teruggevonden in de tekst van de PDF", "page_refused": "Pagina niet beschikbaar: {reason}",
         "page_alt": "Pagina {page} van {title}",
+        "page_split": "het citaat loopt van p. {first} door op p. {last}",
         "line_no": "r.",
         "export_csv": "Exporteer CSV", "export_json": "Exporteer JSON",
         "empty": "Lege vraag: typ een vraag of een paar zoekwoorden.",
@@ -286,6 +351,49 @@ TEXTS = {
         "skipped": "Overgeslagen bij het indexeren",
         "col_doc_id": "document", "col_title": "titel", "col_organisation": "organisatie", "col_year": "jaar",
         "col_kind": "soort", "col_passages": "passages", "col_file": "bestand",
+        "add_head": "Document toevoegen", "add_intro": "Een eigen .pdf- of .txt-bestand (met tekst; een scan "
+        "heeft eerst OCR nodig). Het komt in de corpusmap {corpus}; daarna wordt de index opnieuw gebouwd en kunt "
+        "u er meteen vragen over stellen. Alleen de nieuwe teksten worden ge-embed.",
+        "add_file": "Bestand (.pdf of .txt)", "add_title": "Titel (optioneel)",
+        "add_org": "Organisatie (optioneel)", "add_year": "Jaar (optioneel)",
+        "add_button": "Toevoegen en indexeren", "add_no_file": "Kies eerst een bestand.",
+        "add_done": "{file} is toegevoegd als document '{doc_id}' met {passages} passages; de index heeft nu {docs} "
+                    "documenten. De index is opnieuw gebouwd; alleen {embedded} nieuwe teksten zijn ge-embed, de "
+                    "rest kwam uit de cache ({seconds} s).",
+        "add_renamed": "De bestandsnaam is veilig gemaakt: opgeslagen als {name}.",
+        "add_warning": "Let op bij {file}: het lezen gaf een waarschuwing.",
+        "del_head": "Document verwijderen", "del_choose": "Document", "del_button": "Verwijderen…",
+        "del_confirm": "Weet u zeker dat u '{doc_id}' ({file}) wilt verwijderen? Het bestand en zijn metadata "
+                       "gaan uit de corpusmap en de index wordt opnieuw gebouwd.",
+        "del_yes": "Ja, verwijderen", "del_no": "Annuleren",
+        "del_done": "'{doc_id}' is verwijderd; de index heeft nu {docs} documenten ({seconds} s).",
+        "prog_read": "Documenten lezen: {done} van {total}",
+        "prog_embed": "Passages en antwoordeenheden embedden: {done} van {total} nieuwe teksten",
+        "prog_write": "Index schrijven…", "prog_done": "Klaar",
+        "lib_type": "{file} is geweigerd: alleen .pdf- en .txt-bestanden kunnen worden toegevoegd.",
+        "lib_empty": "{file} is geweigerd: het bestand is leeg.",
+        "lib_size": "{file} is geweigerd: het is {size} MB en de grens is {limit} MB.",
+        "lib_content_pdf": "{file} is geweigerd: het is geen PDF (het begint niet met %PDF).",
+        "lib_content_txt": "{file} is geweigerd: het is geen UTF-8-tekst; sla het op als UTF-8.",
+        "lib_exists": "{file} is geweigerd: er is al een document '{doc_id}' ({existing}). Verwijder dat eerst "
+                      "of geef het bestand een andere naam.",
+        "lib_duplicate": "{file} is geweigerd: het heeft dezelfde inhoud als {existing}, dat al in de corpusmap staat.",
+        "lib_meta_title": "De titel is te lang: hooguit {limit} tekens.",
+        "lib_meta_organisation": "De organisatie is te lang: hooguit {limit} tekens.",
+        "lib_meta_year": "Het jaar moet een geheel getal van {low} tot {high} zijn.",
+        "lib_unreadable": "{file} is geweigerd: {reason}.",
+        "lib_unreadable_other": "{file} is geweigerd: het bestand kan niet worden gelezen.",
+        "lib_busy": "Er wordt al een document toegevoegd of verwijderd; probeer het zo opnieuw.",
+        "lib_index_busy": "De index wordt al door een ander proces gebouwd; probeer het zo opnieuw.",
+        "lib_manifest": "manifest.toml in de corpusmap kan niet veilig worden aangepast; pas het met de hand aan.",
+        "lib_missing": "Het document '{doc_id}' staat niet (meer) in de corpusmap.",
+        "lib_outside": "{file} staat in een map die van buiten de corpusmap is gekoppeld; verwijder het daar met de "
+                       "hand.",
+        "lib_last": "'{doc_id}' is het enige document; een index heeft er minstens één nodig. Voeg eerst een "
+                    "ander document toe.",
+        "lib_build": "De index kon niet opnieuw worden gebouwd; er is niets veranderd.",
+        "lib_other": "Dit lukte niet; er is niets veranderd.",
+        "lib_detail": "Technische melding: {msg}",
         "notice": "Let op: {msg}",
         "show_more": "Toon de passages en exports",
         "none": "—",
@@ -317,6 +425,7 @@ TEXTS = {
         "page_unmarked": "the quote is not on this page", "page_unmatched": "the quote was not found in the "
         "PDF's text of this page", "page_refused": "Page not available: {reason}",
         "page_alt": "Page {page} of {title}",
+        "page_split": "the quote runs from p. {first} on to p. {last}",
         "line_no": "l.",
         "export_csv": "Export CSV", "export_json": "Export JSON",
         "empty": "Empty question: type a question or a few search words.",
@@ -333,6 +442,27 @@ TEXTS = {
         "skipped": "Skipped while indexing",
         "col_doc_id": "document", "col_title": "title", "col_organisation": "organisation", "col_year": "year",
         "col_kind": "kind", "col_passages": "passages", "col_file": "file",
+        "add_head": "Add a document", "add_intro": "A .pdf or .txt file of your own (with text; a scan needs OCR "
+        "first). It goes into the corpus folder {corpus}; the index is then rebuilt and you can ask about it "
+        "right away. Only the new texts are embedded.",
+        "add_file": "File (.pdf or .txt)", "add_title": "Title (optional)",
+        "add_org": "Organisation (optional)", "add_year": "Year (optional)",
+        "add_button": "Add and index", "add_no_file": "Choose a file first.",
+        "add_done": "{file} was added as document '{doc_id}' with {passages} passages; the index now holds {docs} "
+                    "documents. The index was rebuilt; only {embedded} new texts were embedded, the rest came "
+                    "from the cache ({seconds} s).",
+        "add_renamed": "The file name was made safe: stored as {name}.",
+        "add_warning": "Note on {file}: reading it gave a warning.",
+        "del_head": "Remove a document", "del_choose": "Document", "del_button": "Remove…",
+        "del_confirm": "Remove '{doc_id}' ({file})? The file and its metadata leave the corpus folder and the "
+                       "index is rebuilt.",
+        "del_yes": "Yes, remove", "del_no": "Cancel",
+        "del_done": "'{doc_id}' was removed; the index now holds {docs} documents ({seconds} s).",
+        "prog_read": "Reading documents: {done} of {total}",
+        "prog_embed": "Embedding passages and answer units: {done} of {total} new texts",
+        "prog_write": "Writing the index…", "prog_done": "Done",
+        "lib_other": "This did not work; nothing was changed.",
+        "lib_detail": "Technical message: {msg}",
         "notice": "Note: {msg}",
         "show_more": "Show the passages and exports",
         "none": "—",
@@ -353,3 +483,41 @@ def md_escape(text: str) -> str:
     """Text for Streamlit elements that render Markdown without HTML (st.error, st.warning...):
     HTML-escaped and every Markdown punctuation backslash-escaped, so it shows as typed."""
     return _MD_SPECIAL_RE.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def scroll_script(entry: int) -> str:
+    """A script that brings answer `entry`'s question (its `.dq-entry` anchor) to the top of the view.
+
+    It runs in the page (st.html with JavaScript) after the rerun drew the answer. Streamlit's chat
+    view sticks to the bottom while elements arrive, until the user scrolls: a `wheel` event on its
+    scroll container is what releases it, so one is sent before each scroll. Elements still arriving
+    can pull the view down again, so it keeps the question at the top until it has stayed there for
+    a second (at most four), and stops at once when the user scrolls, clicks or types."""
+    return f"""<script data-dq="scroll">
+(() => {{
+  const doc = (window.parent || window).document;
+  let tries = 0, settled = 0, user = false;
+  const kinds = ["wheel", "pointerdown", "keydown", "touchstart"];
+  const stop = (e) => {{ if (e.isTrusted) user = true; }};  // not the script's own wheel event
+  const done = () => kinds.forEach((kind) => doc.removeEventListener(kind, stop, true));
+  kinds.forEach((kind) => doc.addEventListener(kind, stop, {{capture: true, passive: true}}));
+  const step = () => {{
+    if (user) return done();
+    const anchor = doc.querySelector('.dq-entry[data-entry="{int(entry)}"]');
+    if (anchor) {{
+      const target = anchor.closest('[data-testid="stChatMessage"]') || anchor;
+      const top = target.getBoundingClientRect().top;
+      if (top > -5 && top < 120) {{
+        settled += 1;
+      }} else {{
+        settled = 0;
+        const box = doc.querySelector('[data-testid="stAppScrollToBottomContainer"]');
+        if (box) box.dispatchEvent(new WheelEvent("wheel", {{deltaY: -1, bubbles: true}}));
+        target.scrollIntoView({{block: "start"}});
+      }}
+    }}
+    if (settled < 10 && ++tries < 40) setTimeout(step, 100); else done();
+  }};
+  step();
+}})();
+</script>"""

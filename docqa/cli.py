@@ -138,6 +138,61 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _library(args):
+    from docqa.library import Library
+
+    if config.store_url(args.store):
+        raise CommandError(f"docqa {args.command} changes the index folder only (not yet --store / DOCQA_STORE); "
+                           "unset DOCQA_STORE, or add the file to the corpus folder and run docqa ingest --store")
+    return Library.open(args.corpus, args.index, model=args.model)
+
+
+def _change_progress(args):
+    """Lines on stderr for an add or remove (every file read, then the embedding), unless --quiet."""
+    if args.quiet:
+        return None
+    said = set()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "read" and done == total and "read" not in said:
+            said.add("read")
+            print(f"read {total} files", file=sys.stderr, flush=True)
+        elif phase == "embed" and done == total:
+            print(f"embedded {total} new texts", file=sys.stderr, flush=True)
+        elif phase == "write" and done == 0:
+            print("writing the index", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def cmd_add(args) -> int:
+    from docqa.library import Upload
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    library = _library(args)
+    result = library.add(Upload(path.name, data, title=args.title, organisation=args.organisation, year=args.year),
+                         progress=_change_progress(args))
+    for warning in result.warnings:
+        print(f"warning {safe_line(path.name)}: {safe_line(warning)}")
+    renamed = f" (stored as {result.path.name})" if result.renamed else ""
+    print(safe_line(f"added {path.name} as {result.doc_id}{renamed}: {result.passages} passages; the index was rebuilt "
+                    f"({result.embedded} new texts embedded, the rest from the cache), {result.documents} documents, "
+                    f"in {result.seconds:.1f} s -> {library.index}"))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    library = _library(args)
+    result = library.remove(args.doc_id, progress=_change_progress(args))
+    print(safe_line(f"removed {result.doc_id} ({result.path.name}) and its manifest entry; the index was rebuilt, "
+                    f"{result.documents} documents, in {result.seconds:.1f} s -> {library.index}"))
+    return 0
+
+
 def cmd_search(args) -> int:
     engine = open_engine(args)
     filters = _filters(args)
@@ -310,6 +365,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-stale", action="store_true", help="only build when the index is missing or out of date")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("add", help="add a .pdf or .txt file to the corpus folder and rebuild the index")
+    common(p, corpus=True)
+    p.add_argument("file", help="the .pdf or .txt file (copied into the corpus folder under a safe name)")
+    p.add_argument("--title", help="its title (else from the file name)")
+    p.add_argument("--organisation", help="the organisation it is from")
+    p.add_argument("--year", type=int, help="the year it is about")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="take a document (its file and manifest entry) out of the corpus and rebuild")
+    common(p, corpus=True)
+    p.add_argument("doc_id", help="the document id, as `docqa docs` lists it")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     common(p)

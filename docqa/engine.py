@@ -91,6 +91,7 @@ class PageView:
     width: int
     height: int
     boxes: tuple[tuple[int, int, int, int], ...]  # the marked lines, (left, top, right, bottom) in pixels
+    quote_pages: tuple[int, ...] = ()  # the pages the quote is marked on: two when it runs over a page break
 
 
 @dataclass(frozen=True)
@@ -242,10 +243,12 @@ class Engine:
                   corpus: str | Path | None = None, settings=None) -> PageView:
         """A page of the PDF a passage comes from, rendered, with `quote` marked (by default the
         passage's first sentence) on the first of the passage's pages that holds it (a passage may
-        run over a page break), else on its first page with `found` False. Another `page` is shown
-        unmarked (quote ""): paging through the document from the cited page. The file must lie inside `corpus` (else DOCQA_CORPUS);
-        PageViewError otherwise or for a page out of range."""
-        from docqa.pageview import PageViewError, PageViewSettings, render_page
+        run over a page break), else on its first page with `found` False. A quote that itself runs
+        over a page break is marked on both pages: its start on the first, the rest on the next
+        (`quote_pages`). Another `page` is shown with its part of the quote marked, or unmarked
+        (quote ""): paging through the document from the cited page. The file must lie inside
+        `corpus` (else DOCQA_CORPUS); PageViewError otherwise or for a page out of range."""
+        from docqa.pageview import PageViewError, PageViewSettings, quote_over_break, render_page
 
         p = self.passage(chunk_id)
         if p.page is None or not str(p.source_path).lower().endswith(".pdf"):
@@ -253,17 +256,28 @@ class Engine:
         corpus = config.corpus_dir(str(corpus) if corpus else None)
         settings = settings or PageViewSettings()
         quote = " ".join((quote if quote is not None else self._first_sentence(p.text)).split())
-        view = None
-        for candidate in range(p.page, (p.page_end or p.page) + 1):
-            view = render_page(p.source_path, candidate, quote, corpus_dir=corpus, settings=settings)
-            if view.found:
+        last_page = p.page_end or p.page
+        marks: dict[int, tuple[str, bool]] = {}  # page -> (what to mark there, look for its last occurrence)
+        for candidate in range(p.page, last_page + 1):
+            if render_page(p.source_path, candidate, quote, corpus_dir=corpus, settings=settings).found:
+                marks = {candidate: (quote, False)}
                 break
-        if not view.found:  # not found on any of its pages: the passage's first page, said so
-            view = render_page(p.source_path, p.page, quote, corpus_dir=corpus, settings=settings)
-        if page is not None and page != view.page:  # paging on: the page as it is, nothing marked
-            view, quote = render_page(p.source_path, page, "", corpus_dir=corpus, settings=settings), ""
-        return PageView(chunk_id, view.page, view.page_count, quote, view.found, view.png, view.width,
-                        view.height, view.boxes)
+        if not marks:
+            for candidate in range(p.page, last_page):
+                parts = quote_over_break(p.source_path, candidate, quote, corpus_dir=corpus)
+                if parts is not None:
+                    marks = {candidate: (parts[0], True), candidate + 1: (parts[1], False)}
+                    break
+        shown = page if page is not None else (min(marks) if marks else p.page)
+        if shown in marks:
+            mark, last = marks[shown]
+        elif not marks and shown == p.page:  # found nowhere: its first page, the quote looked for (found False)
+            mark, last = quote, False
+        else:  # a page the quote is not on
+            mark, last = "", False
+        view = render_page(p.source_path, shown, mark, corpus_dir=corpus, settings=settings, last_match=last)
+        return PageView(chunk_id, view.page, view.page_count, mark, view.found, view.png, view.width,
+                        view.height, view.boxes, tuple(sorted(marks)) if view.found else ())
 
     @staticmethod
     def _first_sentence(text: str) -> str:

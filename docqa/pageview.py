@@ -83,13 +83,14 @@ def normalise_with_map(chars) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def find_quote(chars, quote: str) -> list[int] | None:
-    """The character indexes of `quote` in the page whose characters are `chars`, or None."""
+def find_quote(chars, quote: str, last: bool = False) -> list[int] | None:
+    """The character indexes of `quote` in the page whose characters are `chars`, or None; its
+    first occurrence, or with `last` its last (the start of a quote that runs on to the next page)."""
     page_norm, where = normalise_with_map(chars)
     quote_norm, _ = normalise_with_map(quote)
     if not quote_norm:
         return None
-    at = page_norm.find(quote_norm)
+    at = page_norm.rfind(quote_norm) if last else page_norm.find(quote_norm)
     if at < 0:
         return None
     first, last = where[at], where[at + len(quote_norm) - 1]
@@ -97,6 +98,35 @@ def find_quote(chars, quote: str) -> list[int] | None:
     while last + 1 < len(chars) and not chars[last + 1].isspace() and not chars[last + 1].isalnum():
         last += 1
     return list(range(first, last + 1))
+
+
+# The shortest part of a quote that is looked for on one side of a page break (letters and digits):
+# shorter parts ("de") stand anywhere on a page and would mark the wrong place.
+MIN_SPLIT_CHARS = 3
+
+
+def split_quote(chars_before, chars_after, quote: str, min_chars: int = MIN_SPLIT_CHARS) -> tuple[str, str] | None:
+    """A quote that runs over a page break, cut where it does: (the part on the first page, the part
+    on the next), as pieces of `quote`, or None when it cannot be cut so. The first part is the
+    longest start of the quote the first page holds (found from its end: a running footer may
+    follow it), the rest must stand on the next page (a running header may precede it)."""
+    page_norm, _ = normalise_with_map(chars_before)
+    next_norm, _ = normalise_with_map(chars_after)
+    quote_norm, quote_where = normalise_with_map(quote)
+    if len(quote_norm) < 2 * min_chars:
+        return None
+    low, high = 0, len(quote_norm)  # holding a start of length k is monotone in k: bisect
+    while low < high:
+        mid = (low + high + 1) // 2
+        if quote_norm[:mid] in page_norm:
+            low = mid
+        else:
+            high = mid - 1
+    cut = low
+    if cut < min_chars or len(quote_norm) - cut < min_chars or quote_norm[cut:] not in next_norm:
+        return None
+    at = quote_where[cut]  # the quote's own index of the first letter on the next page
+    return quote[:at].rstrip(), quote[at:].lstrip()
 
 
 def line_boxes(char_boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
@@ -116,10 +146,27 @@ def line_boxes(char_boxes: list[tuple[float, float, float, float]]) -> list[tupl
 
 # -- rendering -----------------------------------------------------------------------------------
 
-def render_page(path, page: int, quote: str = "", *, corpus_dir, settings: PageViewSettings = PageViewSettings()
-                ) -> RenderedPage:
-    """Page `page` (1-based) of the PDF at `path` with `quote` marked. `path` must resolve inside
-    `corpus_dir`; PageViewError otherwise, or when the file is no PDF or has no such page."""
+def render_page(path, page: int, quote: str = "", *, corpus_dir, settings: PageViewSettings = PageViewSettings(),
+                last_match: bool = False) -> RenderedPage:
+    """Page `page` (1-based) of the PDF at `path` with `quote` marked (its last occurrence with
+    `last_match`). `path` must resolve inside `corpus_dir`; PageViewError otherwise, or when the
+    file is no PDF or has no such page."""
+    real = _checked(path, page, corpus_dir)
+    stat = real.stat()
+    # the file's size and time are part of the key: a replaced file is rendered anew
+    return _render_cached(str(real), stat.st_mtime_ns, stat.st_size, page, " ".join(str(quote).split()), settings,
+                          bool(last_match))
+
+
+def quote_over_break(path, page: int, quote: str, *, corpus_dir) -> tuple[str, str] | None:
+    """`split_quote` for pages `page` and `page + 1` of the PDF at `path` (checked as render_page
+    checks it): the parts of `quote` to mark on each, or None."""
+    real = _checked(path, page, corpus_dir)
+    stat = real.stat()
+    return _split_cached(str(real), stat.st_mtime_ns, stat.st_size, page, " ".join(str(quote).split()))
+
+
+def _checked(path, page, corpus_dir) -> Path:
     try:
         real = safe_corpus_file(corpus_dir, path)
     except ValueError as exc:
@@ -128,16 +175,41 @@ def render_page(path, page: int, quote: str = "", *, corpus_dir, settings: PageV
         raise PageViewError(f"{path}: not a PDF")
     if not isinstance(page, int) or isinstance(page, bool) or page < 1:
         raise PageViewError(f"page={page!r}: must be a whole number from 1")
-    stat = real.stat()
-    # the file's size and time are part of the key: a replaced file is rendered anew
-    return _render_cached(str(real), stat.st_mtime_ns, stat.st_size, page, " ".join(str(quote).split()), settings)
+    return real
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _render_cached(path: str, _mtime_ns: int, _size: int, page: int, quote: str,
-                   settings: PageViewSettings) -> RenderedPage:
+                   settings: PageViewSettings, last_match: bool = False) -> RenderedPage:
     with _PDFIUM_LOCK:
-        return _render(path, page, quote, settings)
+        return _render(path, page, quote, settings, last_match)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _split_cached(path: str, _mtime_ns: int, _size: int, page: int, quote: str) -> tuple[str, str] | None:
+    import pypdfium2 as pdfium
+
+    with _PDFIUM_LOCK:
+        doc = _open(pdfium, path)
+        try:
+            if page + 1 > len(doc):
+                return None
+            return split_quote(_page_chars(doc, page), _page_chars(doc, page + 1), quote)
+        finally:
+            doc.close()
+
+
+def _page_chars(doc, page_no: int) -> list[str]:
+    """The characters of a page's text, one per PDFium index (its boxes use the same indexes)."""
+    import pypdfium2.raw as pdfium_c
+
+    page = doc[page_no - 1]
+    textpage = page.get_textpage()
+    try:
+        return [chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(textpage.count_chars())]
+    finally:
+        textpage.close()
+        page.close()
 
 
 def page_count(path) -> int:
@@ -159,7 +231,7 @@ def _open(pdfium, path):
         raise PageViewError(f"{Path(path).name}: cannot be opened as a PDF ({exc})") from None
 
 
-def _render(path: str, page_no: int, quote: str, settings: PageViewSettings) -> RenderedPage:
+def _render(path: str, page_no: int, quote: str, settings: PageViewSettings, last_match: bool = False) -> RenderedPage:
     import ctypes
 
     import pypdfium2 as pdfium
@@ -184,7 +256,7 @@ def _render(path: str, page_no: int, quote: str, settings: PageViewSettings) -> 
             n = textpage.count_chars()
             # one character per index (FPDFText_GetUnicode): the text and the boxes stay aligned
             chars = [chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(n)]
-            indexes = find_quote(chars, quote)
+            indexes = find_quote(chars, quote, last=last_match)
             if indexes is not None:
                 found = True
                 pad = settings.padding

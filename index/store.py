@@ -248,9 +248,13 @@ def _write_jsonl(path: Path, rows) -> None:
 
 def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
                 progress: Progress | None = None, cache_dir: Path | None = None, budget=None,
-                embed_progress=None, store: str | None = None) -> BuildResult:
+                embed_progress=None, store: str | None = None, on_file=None, on_write=None) -> BuildResult:
     """Ingest `corpus_dir` and write a new index build, then make it CURRENT atomically: in the
-    folder `index_dir`, or with `store` (a postgresql:// URL) in that database (index/pgstore.py)."""
+    folder `index_dir`, or with `store` (a postgresql:// URL) in that database (index/pgstore.py).
+
+    For a progress bar: `on_file(done, total)` after each file read (or skipped),
+    `embed_progress(done, total)` while new texts are embedded, `on_write(0)` and `on_write(1)`
+    around writing the build."""
     from docqa.index.bm25 import BM25Index
     from docqa.ingest.pipeline import ingest_corpus
 
@@ -268,7 +272,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         from docqa.ingest.budget import ReadBudget
 
         documents, passages, report = ingest_corpus(corpus_dir, settings.chunk, progress=say,
-                                                    budget=budget or ReadBudget())
+                                                    budget=budget or ReadBudget(), on_file=on_file)
         timings["ingest"] = time.perf_counter() - t0
         if not passages:
             return BuildResult(index_dir, {}, report, 0, timings)
@@ -291,6 +295,8 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         timings["embed"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        if on_write:
+            on_write(0)
         manifest = {
             "format_version": FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -306,6 +312,8 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         final_dir, manifest = write(store or index_dir, manifest, passages, (_document_row(d) for d in documents),
                                     vectors, units, unit_vectors, bm25, compound_bm25)
         timings["write"] = time.perf_counter() - t0
+        if on_write:
+            on_write(1)
         return BuildResult(final_dir, manifest, report, embedded, timings)
 
 

@@ -39,16 +39,18 @@ def load_document(path: Path, manifest: CorpusManifest, quality: TextQualitySett
 
 
 def ingest_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(),
-                  progress: Callable[[str], None] | None = None, budget: ReadBudget = ReadBudget()
+                  progress: Callable[[str], None] | None = None, budget: ReadBudget = ReadBudget(),
+                  on_file: Callable[[int, int], None] | None = None
                   ) -> tuple[list[CleanDocument], list[Passage], IngestReport]:
     """Every document of the folder, each read under `budget` (in a worker process: a file over
-    budget is skipped with the reason, the others are read)."""
+    budget is skipped with the reason, the others are read). `on_file(done, total)` follows the
+    files for a progress bar (skipped ones count as done)."""
     with BudgetedReader(corpus_dir, budget, progress=progress) as reader:
-        return _ingest(Path(corpus_dir), settings, progress, reader)
+        return _ingest(Path(corpus_dir), settings, progress, reader, on_file or (lambda _done, _total: None))
 
 
-def _ingest(corpus_dir: Path, settings: ChunkSettings, progress, reader) -> tuple[list[CleanDocument], list[Passage],
-                                                                                    IngestReport]:
+def _ingest(corpus_dir: Path, settings: ChunkSettings, progress, reader, on_file
+            ) -> tuple[list[CleanDocument], list[Passage], IngestReport]:
     discovery = discover_files(corpus_dir)
     manifest = CorpusManifest.load(corpus_dir)
     report = IngestReport(skipped=list(discovery.skipped))
@@ -56,8 +58,11 @@ def _ingest(corpus_dir: Path, settings: ChunkSettings, progress, reader) -> tupl
     documents: list[CleanDocument] = []
     passages: list[Passage] = []
     seen_ids: dict[str, str] = {}
+    on_file(0, len(discovery.files))
     for n, file_name in enumerate(discovery.files, start=1):
         path = Path(file_name)
+        if n > 1:
+            on_file(n - 1, len(discovery.files))
         if path.stem in seen_ids:
             report.skipped.append((str(path), f"document id '{path.stem}' is already used by "
                                    f"{Path(seen_ids[path.stem]).name}; rename one of them"))
@@ -75,6 +80,7 @@ def _ingest(corpus_dir: Path, settings: ChunkSettings, progress, reader) -> tupl
         report.documents.append(doc.meta)
         if progress:
             progress(f"[{n}/{len(discovery.files)}] {path.name}: {len(doc_passages)} passages")
+    on_file(len(discovery.files), len(discovery.files))
     report.warnings.extend((str(corpus_dir / "manifest.toml"), p)
                            for p in manifest.unmatched(Path(f).stem for f in discovery.files))
     report.passages = len(passages)

@@ -81,3 +81,69 @@ def test_max_pixels_bounds_the_render(pdf):
 def test_settings_are_checked(bad):
     with pytest.raises(SettingsError, match=next(iter(bad))):
         PageViewSettings(**bad)
+
+
+# -- a quote over a page break -------------------------------------------------------------------
+
+BREAK_QUOTE = "De Delta-commissie rapporteert over parkeren in de stad en over nieuwe fietsroutes."
+
+
+@pytest.fixture()
+def break_pdf(tmp_path) -> Path:
+    """The quote's start at the foot of page 1 (hyphenated, a footer after it), the rest on top of
+    page 2 (a running header before it)."""
+    path = tmp_path / "breuk.pdf"
+    path.write_bytes(text_pdf(["1 Inleiding\nEen zin vooraf over de stad.\nDe Delta-commissie rapporteert over par-\n"
+                               "Pagina 1",
+                               "Delta rapport\nkeren in de stad en over nieuwe fietsroutes.\nEen zin daarna."]))
+    return path
+
+
+def test_a_quote_over_a_page_break_is_split_where_it_breaks(break_pdf):
+    from docqa.pageview import quote_over_break, split_quote
+
+    head, tail = quote_over_break(break_pdf, 1, BREAK_QUOTE, corpus_dir=break_pdf.parent)
+    assert head == "De Delta-commissie rapporteert over par" and tail == "keren in de stad en over nieuwe fietsroutes."
+    assert quote_over_break(break_pdf, 2, BREAK_QUOTE, corpus_dir=break_pdf.parent) is None  # no page 3
+    assert split_quote(list("niets hiervan"), list("ook niet"), BREAK_QUOTE) is None
+    assert split_quote(list("de"), list("x"), "de x") is None  # parts too short to place
+
+
+def test_a_quote_over_a_page_break_is_marked_on_both_pages(break_pdf):
+    from docqa.pageview import quote_over_break
+
+    head, tail = quote_over_break(break_pdf, 1, BREAK_QUOTE, corpus_dir=break_pdf.parent)
+    first = render_page(break_pdf, 1, head, corpus_dir=break_pdf.parent, last_match=True)
+    second = render_page(break_pdf, 2, tail, corpus_dir=break_pdf.parent)
+    assert first.found and second.found
+    assert len(first.boxes) == 1 and len(second.boxes) == 1
+    # page 1: the third line (two lines of 14 pt, at 1.5 px a point, below "1 Inleiding"); page 2:
+    # the line right under the running header
+    line = 14 * 1.5
+    heading = render_page(break_pdf, 1, "1 Inleiding", corpus_dir=break_pdf.parent).boxes[0]
+    header = render_page(break_pdf, 2, "Delta rapport", corpus_dir=break_pdf.parent).boxes[0]
+    assert abs(first.boxes[0][1] - heading[1] - 2 * line) < 4
+    assert abs(second.boxes[0][1] - header[1] - line) < 4
+    # the whole quote stands on neither page
+    assert not render_page(break_pdf, 1, BREAK_QUOTE, corpus_dir=break_pdf.parent).found
+    assert not render_page(break_pdf, 2, BREAK_QUOTE, corpus_dir=break_pdf.parent).found
+
+
+def test_engine_page_view_marks_both_pages_of_a_broken_quote(break_pdf, tmp_path):
+    from docqa.engine import Engine
+    from docqa.index.encoders import make_encoder
+    from docqa.index.store import build_index
+
+    corpus = break_pdf.parent
+    build_index(corpus, tmp_path / "index", make_encoder("hash"), cache_dir=tmp_path / "cache")
+    engine = Engine.open(tmp_path / "index")
+    passage = next(p for p in engine._searcher.passages if p.page == 1 and p.page_end == 2)
+    view = engine.page_view(passage.chunk_id, BREAK_QUOTE, corpus=corpus)
+    assert (view.page, view.found, view.quote_pages) == (1, True, (1, 2))
+    assert view.quote == "De Delta-commissie rapporteert over par"
+    turned = engine.page_view(passage.chunk_id, BREAK_QUOTE, 2, corpus=corpus)
+    assert (turned.page, turned.found, turned.quote_pages) == (2, True, (1, 2))
+    assert turned.quote.startswith("keren in de stad") and turned.boxes
+    # a quote found whole still marks one page
+    whole = engine.page_view(passage.chunk_id, "Een zin daarna.", corpus=corpus)
+    assert (whole.page, whole.found, whole.quote_pages) == (2, True, (2,))
