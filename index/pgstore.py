@@ -407,6 +407,7 @@ class EmbeddingCacheTable:
         conn = connect(self.url)
         try:
             with conn.transaction():
+                conn.execute(SCHEMA)
                 conn.execute("CREATE TEMP TABLE new_vectors (hash text, vector bytea) ON COMMIT DROP")
                 with conn.cursor().copy("COPY new_vectors (hash, vector) FROM STDIN") as copy:
                     for key, vector in self._new.items():
