@@ -76,9 +76,12 @@ def _database(admin_url: str, name: str) -> str:
 
 def step_pg_build(n: str, index: str, url: str, tmp: str) -> dict:
     from bench.scale import write_synthetic_index
+    from docqa.index.pgstore import PgStoreSettings
 
+    # the HNSW graph of 1M passages (about 2.5 GB) must fit for a fast build; the default fits 100k
+    settings = PgStoreSettings(maintenance_work_mem="4GB") if int(n) > 200_000 else PgStoreSettings()
     started = time.perf_counter()
-    row = write_synthetic_index(Path(index), int(n), Path(tmp) / "scratch", store=url)
+    row = write_synthetic_index(Path(index), int(n), Path(tmp) / "scratch", store=url, pg_settings=settings)
     return {**row, "build_s": round(time.perf_counter() - started, 1), "peak_rss_mb": _peak_rss_mb()}
 
 

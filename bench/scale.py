@@ -215,7 +215,8 @@ def plot(rows: list[dict], path, searcher_rows: list[dict] = ()) -> None:
 # by the store's own writer, loaded by `Searcher.load` and asked through `Engine`, as the CLI and
 # the app do.
 
-def write_synthetic_index(real_index, n: int, out_index, seed: int = 0, store: str | None = None) -> dict:
+def write_synthetic_index(real_index, n: int, out_index, seed: int = 0, store: str | None = None,
+                          pg_settings=None) -> dict:
     """An index of n passages made from the real index's sentences: each passage strings together
     as many real sentence units of one document, drawn at random, as a real passage holds. Its BM25
     tokens are the analysed tokens of those units, so vocabulary and term frequencies stay
@@ -292,7 +293,7 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0, store: s
 
         with pgstore.build_lock(store):
             _, written = pgstore.write_build(store, manifest, passages, documents, vectors, units, unit_vectors, bm25,
-                                             compound_bm25)
+                                             compound_bm25, settings=pg_settings)
     else:
         with build_lock(out_index):
             _, written = write_build(out_index, manifest, passages, documents, vectors, units, unit_vectors, bm25,

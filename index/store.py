@@ -224,6 +224,8 @@ def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: Index
         return "no index yet"
     if manifest.get("format_version") != FORMAT_VERSION:
         return "index format changed"
+    if store and manifest.get("store_format") != pgstore.STORE_FORMAT:
+        return "store format changed"
     if manifest.get("settings_fingerprint") != settings_fingerprint(encoder_id, settings):
         return "encoder, index settings or indexing code changed"
     if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir):

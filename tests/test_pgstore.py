@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -30,11 +31,15 @@ _names = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pg")
-    url = pgserver.start(root)
+def pg_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("pg")
+
+
+@pytest.fixture(scope="session")
+def pg_server(pg_root):
+    url = pgserver.start(pg_root)
     yield url
-    pgserver.stop(root)
+    pgserver.stop(pg_root)
 
 
 @pytest.fixture()
@@ -335,6 +340,9 @@ def test_an_old_format_store_says_to_rebuild(store):
         pgstore.load_index(store)
     out = _cli(["search", "budget", "--store", store])
     assert out.returncode == 1 and "docqa ingest --store" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    from docqa.index.store import IndexSettings, is_stale
+
+    assert is_stale(Path("unused"), Path("unused"), "hash", IndexSettings(), store=store) == "store format changed"
 
 
 def test_a_reader_keeps_its_build_through_one_switch_and_reopens_after_the_second(tmp_path, store):
@@ -362,3 +370,25 @@ def test_store_settings_are_checked():
                 {"maintenance_work_mem": "lots"}, {"pool_size": True}):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             pgstore.PgStoreSettings(**bad)
+
+
+def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_index, tmp_path, store, pg_root):
+    import json
+
+    import numpy as np
+
+    from bench.pg_scale import step_pg_build, step_pg_load
+    from bench.scale import random_unit_vectors
+
+    built = step_pg_build("300", str(small_index), store, str(tmp_path))
+    assert built["passages"] == 300 and built["units"] >= 300 and built["hnsw_build_s"] >= 0
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "questions.json").write_text(json.dumps([{"text": q, "terms": [q]} for q in
+                                                        ("budget", "archief", "norm", "huisvesting")]))
+    dim = pgstore.load_index(store).manifest["encoder"]["dim"]
+    np.save(queries / "query_vectors.npy", random_unit_vectors(4, seed=3, dim=dim))
+    measured = step_pg_load(store, str(queries), str(pg_root / "data"))
+    assert measured["passages"] == 300 and measured["dense_index"] == "hnsw"
+    assert measured["search"]["p50_ms"] > 0 and measured["hnsw"]["recall@10"] > 0.5
+    assert measured["server_rss_mb"] > 0 and measured["server_processes"] >= 3 and measured["database_mb"] > 0
