@@ -392,3 +392,17 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
     assert measured["passages"] == 300 and measured["dense_index"] == "hnsw"
     assert measured["search"]["p50_ms"] > 0 and measured["hnsw"]["recall@10"] > 0.5
     assert measured["server_rss_mb"] > 0 and measured["server_processes"] >= 3 and measured["database_mb"] > 0
+
+
+def test_threads_asking_one_engine_over_the_store_get_the_answers_asked_alone(tmp_path, store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    corpus = write_corpus(tmp_path / "corpus", 12, seed=2)
+    build_index(corpus, tmp_path / "x", make_encoder("hash"), cache_dir=tmp_path / "cache", store=store)
+    engine = Engine(Searcher(pgstore.load_index(store, pgstore.PgStoreSettings(pool_size=2, passage_cache=5,
+                                                                                unit_cache=5))))
+    questions = QUESTIONS * 6  # small caches and pool: threads evict each other's rows and open connections
+    alone = {q: engine.ask(q).to_json() for q in QUESTIONS}
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: (q, engine.ask(q).to_json()), questions))
+    assert all(answer == alone[q] for q, answer in together)
