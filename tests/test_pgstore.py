@@ -329,11 +329,12 @@ def test_filtered_dense_search_agrees_with_the_folder_on_the_exact_and_the_itera
                         == local.search(question, k=5, mode=mode, docs=[doc]).to_json())
 
 
-def test_an_old_format_store_says_to_rebuild(store):
+def test_an_old_format_store_says_to_rebuild_and_a_rebuild_replaces_it(store, tmp_path):
     from docqa.index.store import IndexMismatchError
 
     with psycopg.connect(store) as conn:  # what store format 2 wrote: the arrays as bytes, no store_format
         conn.execute(pgstore.SCHEMA)
+        conn.execute("CREATE TABLE docqa_arrays (build text NOT NULL, name text NOT NULL, data bytea NOT NULL)")
         conn.execute("INSERT INTO docqa_builds VALUES ('b1', '{\"format_version\": 2, \"store\": \"postgresql\"}')")
         conn.execute("INSERT INTO docqa_current VALUES (true, 'b1')")
     with pytest.raises(IndexMismatchError, match=r"store format 2 .* rebuild it with `docqa ingest --store"):
@@ -343,6 +344,11 @@ def test_an_old_format_store_says_to_rebuild(store):
     from docqa.index.store import IndexSettings, is_stale
 
     assert is_stale(Path("unused"), Path("unused"), "hash", IndexSettings(), store=store) == "store format changed"
+    build_index(write_small_corpus(tmp_path / "corpus"), tmp_path / "x", make_encoder("hash"),
+                cache_dir=tmp_path / "cache", store=store)
+    assert Engine.open(store=store).search(QUESTIONS[0], k=1).hits
+    with psycopg.connect(store) as conn:
+        assert conn.execute("SELECT to_regclass('docqa_arrays')").fetchone()[0] is None
 
 
 def test_a_reader_keeps_its_build_through_one_switch_and_reopens_after_the_second(tmp_path, store):
