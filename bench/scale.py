@@ -215,11 +215,14 @@ def plot(rows: list[dict], path, searcher_rows: list[dict] = ()) -> None:
 # by the store's own writer, loaded by `Searcher.load` and asked through `Engine`, as the CLI and
 # the app do.
 
-def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
+def write_synthetic_index(real_index, n: int, out_index, seed: int = 0, store: str | None = None,
+                          pg_settings=None) -> dict:
     """An index of n passages made from the real index's sentences: each passage strings together
     as many real sentence units of one document, drawn at random, as a real passage holds. Its BM25
     tokens are the analysed tokens of those units, so vocabulary and term frequencies stay
-    realistic; unit vectors are the real units' vectors; passage vectors are random unit vectors."""
+    realistic; unit vectors are the real units' vectors; passage vectors are random unit vectors.
+    Written by the folder store's writer into `out_index`, or with `store` (a postgresql:// URL) by
+    the PostgreSQL store's (`out_index` then only holds a temporary file)."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -285,11 +288,19 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0) -> dict:
     manifest = {k: v for k, v in real.manifest.items()
                 if k not in ("files", "fingerprint", "passage_count", "unit_count", "dense_index")}
     manifest["synthetic"] = {"from": str(real.build_dir), "passages": n, "seed": seed}
-    with build_lock(out_index):
-        write_build(out_index, manifest, passages, documents, vectors, units, unit_vectors, bm25, compound_bm25)
+    if store:
+        from docqa.index import pgstore
+
+        with pgstore.build_lock(store):
+            _, written = pgstore.write_build(store, manifest, passages, documents, vectors, units, unit_vectors, bm25,
+                                             compound_bm25, settings=pg_settings)
+    else:
+        with build_lock(out_index):
+            _, written = write_build(out_index, manifest, passages, documents, vectors, units, unit_vectors, bm25,
+                                     compound_bm25)
     del unit_vectors
     (out_index.parent / "unit_vectors.tmp.npy").unlink()
-    return {"passages": n, "units": int(len(units))}
+    return {"passages": n, "units": int(len(units)), **({"hnsw_build_s": written["hnsw"]["build_s"]} if store else {})}
 
 
 def measure_searcher(index, questions: list[str], query_vectors: np.ndarray, encoder=None) -> dict:
@@ -306,14 +317,21 @@ def measure_searcher(index, questions: list[str], query_vectors: np.ndarray, enc
     engine = Engine(Searcher.load(Path(index), encoder=encoder))
     load_s = time.perf_counter() - t0
     loaded_rss = rss_mb()
+    return {**measure_engine(engine, questions, query_vectors), "load_s": round(load_s, 1),
+            "rss_mb": round(rss_mb(), 0), **rss_parts_mb(), "rss_added_mb": round(loaded_rss - base, 0)}
+
+
+def measure_engine(engine, questions: list[str], query_vectors: np.ndarray) -> dict:
+    """Hybrid search (with the answer-window rerank) and ask over the questions, query vectors given."""
     for q, v in zip(questions[:3], query_vectors[:3]):  # warm-up
         engine.ask(q, query_vector=v)
-    times = []
-    for q, v in zip(questions, query_vectors):
-        t0 = time.perf_counter()
-        engine.ask(q, query_vector=v)
-        times.append(time.perf_counter() - t0)
-    return {"passages": engine.passage_count, "units": engine.manifest["unit_count"],
-            "dense_index": engine.manifest["dense_index"], "load_s": round(load_s, 1),
-            "ask": _percentiles(times), "rss_mb": round(rss_mb(), 0), **rss_parts_mb(),
-            "rss_added_mb": round(loaded_rss - base, 0)}
+    out = {"passages": engine.passage_count, "units": engine.manifest["unit_count"],
+           "dense_index": engine.manifest["dense_index"]}
+    for name, call in (("search", engine.search), ("ask", engine.ask)):
+        times = []
+        for q, v in zip(questions, query_vectors):
+            t0 = time.perf_counter()
+            call(q, query_vector=v)
+            times.append(time.perf_counter() - t0)
+        out[name] = _percentiles(times)
+    return out

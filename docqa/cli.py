@@ -277,7 +277,9 @@ def cmd_docs(args) -> int:
     if args.json:
         print(json.dumps({"built": info["built"], "encoder": info["encoder"], "documents": rows}, ensure_ascii=False))
         return 0
-    print(safe_line(f"index {config.index_dir(args.index)} built {info['built']} with {info['encoder']['id']}"))
+    where = (f"build {engine.manifest.get('build')} of the store" if config.store_url(getattr(args, "store", None))
+             else config.index_dir(args.index))
+    print(safe_line(f"index {where} built {info['built']} with {info['encoder']['id']}"))
     for r in rows:
         print(safe_line(f"- {r['doc_id']}: {r['title']} · {r['organisation']} · {r['year']} · {r['passages']} passages"))
     return 0

@@ -13,6 +13,7 @@ answer, abstention and confidence (`qa/answer.py`). Settings are passed in (`Eng
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,19 +102,40 @@ class SourceLine:
     in_passage: bool
 
 
+def _reopens(method):
+    """A question to a PostgreSQL store whose build this engine opened was dropped by two newer builds
+    (index/pgstore.py): open the current build and ask once more."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        from docqa.index.pgstore import StoreBuildGoneError
+
+        try:
+            return method(self, *args, **kwargs)
+        except StoreBuildGoneError:
+            if self._searcher.reopen is None:
+                raise
+            self._use(self._searcher.reopen(self._searcher.encoder_if_loaded))
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 class Engine:
-    """A loaded index with its encoder and settings. Thread-safe: queries change nothing."""
+    """A loaded index with its encoder and settings. Thread-safe: queries change nothing (but a store
+    on a server whose build is gone is opened again, in one assignment)."""
 
     def __init__(self, searcher: Searcher, settings: EngineSettings = EngineSettings(), calibration=None):
-        self._searcher = searcher
         self.settings = settings
-        # the fusion settings are the searcher's; another value gets its own view of the same index
-        if searcher.fusion != settings.fusion:
-            self._searcher = searcher.with_fusion(settings.fusion)
-        self._windows = WindowScorer(self._searcher, settings.windows)
+        self._use(searcher)
         self._claims = ClaimChecker(settings.claims)
         self._calibration = calibration if calibration is not None else _shipped_calibration()
         self._claim_calibration = _shipped_calibration(claims=True)
+
+    def _use(self, searcher: Searcher) -> None:
+        # the fusion settings are the searcher's; another value gets its own view of the same index
+        if searcher.fusion != self.settings.fusion:
+            searcher = searcher.with_fusion(self.settings.fusion)
+        windows = WindowScorer(searcher, self.settings.windows)
+        self._searcher, self._windows = searcher, windows
 
     # -- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -124,9 +146,7 @@ class Engine:
         encoder the index was built with; by default that one is loaded."""
         store = config.store_url(store)
         if store:
-            from docqa.index import pgstore
-
-            searcher = Searcher(pgstore.load_index(store))
+            searcher = _store_searcher(store)
         else:
             searcher = Searcher.load(config.index_dir(str(index) if index else None), verify=verify)
         spec = config.model_spec(model)
@@ -165,6 +185,7 @@ class Engine:
             return dataclasses.replace(q, notices=q.notices + (notice,)), n
         return q, k
 
+    @_reopens
     def search(self, question: str | Question, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(),
                years=(), query_vector=None) -> SearchResult:
         q = question if isinstance(question, Question) else self.analyse(question)
@@ -172,6 +193,7 @@ class Engine:
         hits, _ = self._retrieve(q, k, mode, docs, orgs, years, query_vector)
         return SearchResult(q.text, q.notices, tuple(hits))
 
+    @_reopens
     def ask(self, question: str | Question, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(),
             years=(), query_vector=None) -> Answer:
         q = question if isinstance(question, Question) else self.analyse(question)
@@ -186,6 +208,7 @@ class Engine:
         windows = rebind(windows, top) + self._windows.windows(q, query_vector, unseen)
         return choose_answer(q, hits, windows, self.settings.answer, self._calibration or None)
 
+    @_reopens
     def check(self, claim: str, *, k: int = 10, mode: str = "hybrid", docs=(), orgs=(), years=(),
               query_vector=None) -> ClaimCheck:
         """Does the source say what the claim says? Retrieval as for a question (the claim is its
@@ -217,12 +240,14 @@ class Engine:
         return hits, rerank
 
     # -- the index -----------------------------------------------------------------------------------
+    @_reopens
     def passage(self, chunk_id: str):
         row = self._searcher.row_of(chunk_id)
         if row is None:
             raise QueryError(f"no passage {chunk_id!r} in the index; take a chunk_id from `docqa search --json`")
         return self._searcher.passages[row]
 
+    @_reopens
     def context(self, chunk_id: str, chars: int = 600) -> Context:
         """The passage with up to `chars` characters of its cleaned document before and after it."""
         if not isinstance(chars, int) or isinstance(chars, bool) or not 0 <= chars <= 100_000:
@@ -310,14 +335,14 @@ class Engine:
         first, last = max(1, p.line_start - around), min(len(lines), p.line_end + around)
         return [SourceLine(n, lines[n - 1], p.line_start <= n <= p.line_end) for n in range(first, last + 1)]
 
+    @_reopens
     def documents(self) -> list[dict]:
         """The indexed documents with their metadata and passage counts, by id."""
-        counts: dict[str, int] = {}
-        for p in self._searcher.passages:
-            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        counts = self._searcher.passage_counts()
         return [{**meta.to_json(), "passages": counts.get(doc_id, 0)}
                 for doc_id, meta in sorted(self._searcher.documents.items())]
 
+    @_reopens
     def document_text(self, doc_id: str) -> str:
         """The whole cleaned text of a document, as its passages' offsets index it."""
         try:
@@ -359,6 +384,16 @@ class Engine:
         from docqa.index.encoders import make_encoder
 
         self._searcher.use_encoder(make_encoder(spec), spec)
+
+
+def _store_searcher(store: str, encoder=None) -> Searcher:
+    """A searcher over the current build of a PostgreSQL store, which opens the store again when that
+    build is gone (index/pgstore.py keeps a build until the second switch after it)."""
+    from docqa.index import pgstore
+
+    searcher = Searcher(pgstore.load_index(store), encoder=encoder)
+    searcher.reopen = functools.partial(_store_searcher, store)
+    return searcher
 
 
 def _shipped_calibration(claims: bool = False):

@@ -54,6 +54,10 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def items(self) -> tuple[list[str], np.ndarray]:
+        """Every hash with its vector (to copy the cache elsewhere: the PostgreSQL store's table)."""
+        return list(self._rows), self._vectors[list(self._rows.values())] if self._rows else self._vectors
+
     def get(self, keys: list[str]) -> tuple[np.ndarray, list[int]]:
         """Vectors for `keys` (zero rows where missing) and the positions that are missing."""
         out = np.zeros((len(keys), self.dim), dtype=np.float32)

@@ -13,7 +13,6 @@ from docqa.errors import QueryError, SettingsError
 from docqa.ingest.records import DocumentMeta, Passage
 from docqa.index.analyzer import Analyzer, AnalyzerSettings
 from docqa.index.store import IndexMismatchError, LoadedIndex, load_index
-from docqa.index.units import UnitStore
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_QUERY_CHARS = 2000  # longer queries are cut (with a notice): nothing useful lies beyond
@@ -127,6 +126,9 @@ def organisation_names(name: str) -> set[str]:
 class Searcher:
     """A loaded index. Thread-safe for queries: nothing is mutated after loading."""
 
+    # for a store on a server: encoder -> a Searcher over the store's current build (docqa/engine.py)
+    reopen = None
+
     def __init__(self, loaded: LoadedIndex, encoder=None, fusion: FusionSettings = FusionSettings()):
         self._idx = loaded
         self.manifest = loaded.manifest
@@ -135,16 +137,11 @@ class Searcher:
         self.fusion = fusion
         self.analyzer = Analyzer(AnalyzerSettings.from_json(loaded.manifest["settings"]["analyzer"]))
         self._encoder = encoder
-        self.units = UnitStore(loaded, self.analyzer)
-        self._row_of = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        self.units = loaded.unit_store(self.analyzer)
         # Filters compare small integer codes per passage: string comparisons over a million
         # passages would cost more than the search itself.
         self._doc_codes_of = {doc_id: n for n, doc_id in enumerate(sorted(self.documents))}
-        self._orgs = sorted({p.organisation for p in self.passages})
-        org_code_of = {org: n for n, org in enumerate(self._orgs)}
-        self._doc_codes = np.array([self._doc_codes_of[p.doc_id] for p in self.passages], dtype=np.int32)
-        self._org_codes = np.array([org_code_of[p.organisation] for p in self.passages], dtype=np.int32)
-        self._years = np.array([p.year if p.year is not None else -1 for p in self.passages], dtype=np.int32)
+        self._doc_codes, self._org_codes, self._years, self._orgs = loaded.passage_columns()
 
     @classmethod
     def load(cls, index_dir: Path, encoder=None, fusion: FusionSettings = FusionSettings(),
@@ -167,6 +164,10 @@ class Searcher:
         self._encoder = encoder
 
     @property
+    def encoder_if_loaded(self):
+        return self._encoder
+
+    @property
     def encoder(self):
         if self._encoder is None:
             from docqa.index.encoders import make_encoder
@@ -175,7 +176,7 @@ class Searcher:
         return self._encoder
 
     def document_text(self, doc_id: str) -> str:
-        return self._idx.texts[doc_id]
+        return self._idx.document_text(doc_id)
 
     @property
     def vectors(self) -> np.ndarray:
@@ -233,22 +234,19 @@ class Searcher:
 
     def dense_ranking(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None
                       ) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
-
-        params = None
-        if mask is not None:
-            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-            if isinstance(self._idx.dense, faiss.IndexIVF):
-                # IVF takes its own parameter class, or a filtered search would probe one list only
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=self._idx.dense.nprobe)
-            else:
-                params = faiss.SearchParameters(sel=selector)
-        scores, ids = self._idx.dense.search(query_vector.reshape(1, -1).astype(np.float32), n, params=params)
-        keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+        ids, scores = self._idx.dense_search(query_vector, n, mask)
+        # ties by lower row, as BM25 breaks them: the folder's FAISS and the server's HNSW each
+        # return equal scores in their own order
+        order = np.lexsort((ids, -scores))
+        return ids[order], scores[order]
 
     def row_of(self, chunk_id: str) -> int | None:
-        return self._row_of.get(chunk_id)
+        return self._idx.row_of(chunk_id)
+
+    def passage_counts(self) -> dict[str, int]:
+        """doc_id -> how many passages it has in the index."""
+        counts = np.bincount(self._doc_codes, minlength=len(self._doc_codes_of)) if len(self._doc_codes) else []
+        return {doc_id: int(counts[n]) for doc_id, n in self._doc_codes_of.items() if len(counts) and counts[n]}
 
     def idf(self, term: str) -> float | None:
         """The BM25 idf of an analysed term; None for a term the corpus never uses."""
@@ -286,6 +284,10 @@ class Searcher:
         else:
             fused = self._fuse(bm25_side, dense_side)
         fused.sort(key=lambda item: (-item[1], item[0]))
+
+        # the passages (and in a store on a server their answer units) of what is shown or reranked,
+        # fetched together rather than one by one
+        self._idx.prefetch([i for i, _ in fused[:max(k, depth)]])
 
         def make_hits(ranked):
             out = []

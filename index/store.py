@@ -224,6 +224,8 @@ def is_stale(index_dir: Path, corpus_dir: Path, encoder_id: str, settings: Index
         return "no index yet"
     if manifest.get("format_version") != FORMAT_VERSION:
         return "index format changed"
+    if store and manifest.get("store_format") != pgstore.STORE_FORMAT:
+        return "store format changed"
     if manifest.get("settings_fingerprint") != settings_fingerprint(encoder_id, settings):
         return "encoder, index settings or indexing code changed"
     if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir):
@@ -288,7 +290,13 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSetti
         # embedded (two phases made the first end at "about 0 s left" before minutes more of units)
         t0 = time.perf_counter()
         units = passage_units(passages)
-        all_vectors, embedded = _embed_with_cache(Path(cache_dir or index_dir / "embedding-cache"), encoder,
+        if store:  # the store's own cache table: every machine that builds into it shares it
+            cache = pgstore.EmbeddingCacheTable(store, encoder.encoder_id, encoder.dim)
+        else:
+            from docqa.index.cache import EmbeddingCache
+
+            cache = EmbeddingCache(Path(cache_dir or index_dir / "embedding-cache"), encoder.encoder_id, encoder.dim)
+        all_vectors, embedded = _embed_with_cache(cache, encoder,
                                                   texts + unit_texts(passages, units), say, embed_progress,
                                                   what=f"{len(texts)} passages and {len(units)} answer units")
         vectors, unit_vectors = all_vectors[:len(texts)], all_vectors[len(texts):]
@@ -386,13 +394,10 @@ def _document_row(doc: CleanDocument) -> dict:
     return {"meta": doc.meta.to_json(), "text": doc.text}
 
 
-def _embed_with_cache(cache_dir: Path, encoder, texts: list[str], say: Progress, bar=None,
+def _embed_with_cache(cache, encoder, texts: list[str], say: Progress, bar=None,
                       what: str = "") -> tuple[np.ndarray, int]:
-    """Vectors of `texts`, from the cache or embedded; `bar(done, total)` follows the embedding
-    (else `say` gets a line now and then)."""
-    from docqa.index.cache import EmbeddingCache
-
-    cache = EmbeddingCache(cache_dir, encoder.encoder_id, encoder.dim)
+    """Vectors of `texts`, from the cache (index/cache.py's folder, or the PostgreSQL store's table)
+    or embedded; `bar(done, total)` follows the embedding (else `say` gets a line now and then)."""
     keys = [text_hash(t) for t in texts]
     vectors, missing = cache.get(keys)
     if missing:
@@ -496,6 +501,53 @@ class LoadedIndex:
     dense: object  # faiss index
     bm25: object  # BM25Index
     compound_bm25: object  # BM25Index of the passages with compounds split into their parts too
+
+    # What the Searcher asks of an index beyond the fields; the PostgreSQL store's reader
+    # (index/pgstore.py ServerIndex) answers the same questions with queries instead of arrays.
+    def passage_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The filters' columns per passage: document code (rank of its doc_id among the sorted
+        documents), organisation code (rank among the sorted organisations), year (-1: none), and
+        the sorted organisations."""
+        doc_code_of = {doc_id: n for n, doc_id in enumerate(sorted(self.documents))}
+        orgs = sorted({p.organisation for p in self.passages})
+        org_code_of = {org: n for n, org in enumerate(orgs)}
+        return (np.array([doc_code_of[p.doc_id] for p in self.passages], dtype=np.int32),
+                np.array([org_code_of[p.organisation] for p in self.passages], dtype=np.int32),
+                np.array([p.year if p.year is not None else -1 for p in self.passages], dtype=np.int32), orgs)
+
+    def row_of(self, chunk_id: str) -> int | None:
+        row_of = self.__dict__.get("_row_of_dict")
+        if row_of is None:
+            row_of = self.__dict__["_row_of_dict"] = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        return row_of.get(chunk_id)
+
+    def prefetch(self, rows) -> None:
+        """Rows about to be read one by one (nothing to do: everything is in memory)."""
+
+    def unit_store(self, analyzer):
+        from docqa.index.units import UnitStore
+
+        return UnitStore(self, analyzer)
+
+    def document_text(self, doc_id: str) -> str:
+        return self.texts[doc_id]
+
+    def dense_search(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """The n passages nearest the query vector by inner product (ids, scores), best first."""
+        import faiss
+
+        params = None
+        if mask is not None:
+            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+            if isinstance(self.dense, faiss.IndexIVF):
+                # IVF takes its own parameter class, or a filtered search would probe one list only
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.dense.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
+        scores, ids = self.dense.search(query_vector.reshape(1, -1).astype(np.float32), n, params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
 
 
 def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:

@@ -1,0 +1,223 @@
+"""The PostgreSQL store at 10k, 100k and 1M passages beside the folder store.
+
+    python -m bench.pg_scale [--out bench/out] [--index var/index] [--sizes 10000,100000,1000000]
+
+Starts its own PostgreSQL 18 + pgvector (docqa/pgserver.py) in a temporary folder. Per size, the
+synthetic index of bench/scale.py (`write_synthetic_index`: real sentences, real unit vectors,
+random passage vectors) is written by the folder store and by the PostgreSQL store (each in a
+child process), then opened in a fresh child and asked the dev questions with their query vectors
+given: size, build, open time, hybrid search (with the answer-window rerank) and ask p50/p95,
+HNSW recall@10 against exact search in SQL, resident memory of the docqa process and of the server
+(sum of the RSS and of the PSS of its processes: RSS counts shared buffers once per process that
+touched them). Writes bench/out/pg-scale.json and bench/out/pg-scale.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.benchmark import ROOT, _child, _dir_mb, _pct, _peak_rss_mb, _questions, open_engine, read_queries
+from bench.benchmark import write_queries
+
+# the server of the benchmark: room for the HNSW graph of 1M passages and its build (2 cores here)
+SERVER_SETTINGS = {"shared_buffers": "1GB", "maintenance_work_mem": "2GB", "max_parallel_maintenance_workers": "1",
+                   "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
+
+
+# above this many passages the first QUESTIONS_LARGE dev questions only: at 1M an exact scan in SQL
+# and a BM25 sum over millions of postings take seconds each on 2 shared cores
+QUESTIONS_ALL_MAX = 200_000
+QUESTIONS_LARGE = 50
+
+
+def _pg_child(args: list[str], timeout: float = 4 * 3600) -> tuple[dict, float]:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "bench.pg_scale", *args], capture_output=True, text=True,
+                         timeout=timeout, cwd=ROOT)
+    wall = time.perf_counter() - started
+    if out.returncode != 0:
+        raise RuntimeError(f"pg_scale step {args[0]} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1]), wall
+
+
+def server_memory_mb(pgdata: Path) -> dict:
+    """Sum of RSS and of PSS over the server's processes (the postmaster of `pgdata` and its children)."""
+    postmaster = int((Path(pgdata) / "postmaster.pid").read_text().split()[0])
+    rss = pss = 0
+    count = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+            if int(proc.name) != postmaster and ppid != postmaster:
+                continue
+            rollup = (proc / "smaps_rollup").read_text()
+        except (OSError, StopIteration, ValueError):
+            continue
+        fields = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:] if line.split()[1:]}
+        rss, pss, count = rss + fields.get("Rss", 0), pss + fields.get("Pss", 0), count + 1
+    return {"server_rss_mb": round(rss / 1024), "server_pss_mb": round(pss / 1024), "server_processes": count}
+
+
+def _database(admin_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+# -- child steps ---------------------------------------------------------------------------------
+
+def step_pg_build(n: str, index: str, url: str, tmp: str) -> dict:
+    from bench.scale import write_synthetic_index
+    from docqa.index.pgstore import PgStoreSettings
+
+    # the HNSW graph of 1M passages (about 2.5 GB) must fit for a fast build; the default fits 100k
+    settings = PgStoreSettings(maintenance_work_mem="4GB") if int(n) > 200_000 else PgStoreSettings()
+    started = time.perf_counter()
+    row = write_synthetic_index(Path(index), int(n), Path(tmp) / "scratch", store=url, pg_settings=settings)
+    return {**row, "build_s": round(time.perf_counter() - started, 1), "peak_rss_mb": _peak_rss_mb()}
+
+
+def step_pg_load(url: str, queries: str, pgdata: str) -> dict:
+    import psycopg
+
+    from bench.scale import measure_engine, rss_mb, rss_parts_mb
+    from docqa.engine import Engine
+    from docqa.index import pgstore
+    from docqa.index.search import Searcher
+
+    questions, vectors = read_queries(queries)
+    if int(pgstore.read_manifest(url)["passage_count"]) > QUESTIONS_ALL_MAX:
+        questions, vectors = questions[:QUESTIONS_LARGE], vectors[:QUESTIONS_LARGE]
+    texts = [q["text"] for q in questions]
+    base = rss_mb()
+    started = time.perf_counter()
+    server = pgstore.load_index(url)
+    engine = Engine(Searcher(server))
+    open_s = time.perf_counter() - started
+    opened_rss = rss_mb()
+    row = measure_engine(engine, texts, vectors)
+    # the dense side alone: HNSW (the store's path) against exact search in SQL
+    hnsw_times, exact_times, recall = [], [], []
+    for v in vectors:
+        t0 = time.perf_counter()
+        ids, _ = server.dense_search(v, 100, None)
+        hnsw_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        exact = server.query(f"SELECT row FROM {server.t('vectors')} ORDER BY (embedding <#> %s::vector) + 0 "
+                             "LIMIT 10", (pgstore._vector_text(v),))
+        exact_times.append(time.perf_counter() - t0)
+        recall.append(len(set(ids[:10].tolist()) & {r for (r,) in exact}) / 10)
+    bm25_times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        server.bm25.top_k(q["terms"], 100)
+        bm25_times.append(time.perf_counter() - t0)
+    with psycopg.connect(url) as conn:
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        tables = dict(conn.execute(
+            "SELECT substr(relname, %s), pg_total_relation_size(oid) FROM pg_class WHERE relname LIKE %s "
+            "AND relkind = 'r'", (len(f"docqa_{server.build}_") + 1, f"docqa_{server.build}_%")).fetchall())
+    return {**row, "questions": len(questions), "open_s": round(open_s, 2), "hnsw": {**_pct(hnsw_times), "recall@10": round(float(np.mean(recall)), 4),
+                                                         "ef_search": server.settings.ef_search},
+            "exact_sql": _pct(exact_times), "bm25_sql": _pct(bm25_times),
+            "database_mb": round(size / 2**20), "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()},
+            "rss_mb": round(rss_mb()), **rss_parts_mb(), "rss_added_mb": round(opened_rss - base),
+            **server_memory_mb(Path(pgdata))}
+
+
+STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load}
+
+
+def markdown(report: dict) -> str:
+    lines = ["| passages | store | size | build (HNSW) | open | search p50/p95 | ask p50/p95 | HNSW recall@10 "
+             "(p50) | exact SQL p50 | BM25 SQL p50 | docqa RSS | server RSS (PSS) |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in report["sizes"]:
+        loc, pg = r.get("local"), r.get("postgresql")
+        if loc:
+            lines.append(f"| {r['passages']:,} | folder | {loc['build']['index_size_mb'] / 1024:.2f} GiB | "
+                         f"{loc['build']['build_s']} s | {loc['load_s']} s | {loc['search']['p50_ms']}/"
+                         f"{loc['search']['p95_ms']} ms | {loc['ask']['p50_ms']}/{loc['ask']['p95_ms']} ms | "
+                         f"({loc['dense_index']}) | | | {loc['rss_mb'] / 1024:.2f} GiB | |")
+        if pg:
+            lines.append(f"| {r['passages']:,} | PostgreSQL | {pg['database_mb'] / 1024:.2f} GiB | "
+                         f"{pg['build']['build_s']} s ({pg['build']['hnsw_build_s']} s) | {pg['open_s']} s | "
+                         f"{pg['search']['p50_ms']}/{pg['search']['p95_ms']} ms | {pg['ask']['p50_ms']}/"
+                         f"{pg['ask']['p95_ms']} ms | {pg['hnsw']['recall@10']} ({pg['hnsw']['p50_ms']} ms) | "
+                         f"{pg['exact_sql']['p50_ms']} ms | {pg['bm25_sql']['p50_ms']} ms | "
+                         f"{pg['rss_mb'] / 1024:.2f} GiB | {pg['server_rss_mb'] / 1024:.2f} "
+                         f"({pg['server_pss_mb'] / 1024:.2f}) GiB |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in STEPS:
+        print(json.dumps(STEPS[argv[0]](*argv[1:])))
+        return 0
+    from bench.benchmark import measure_searcher_at
+    from docqa import config, pgserver
+
+    parser = argparse.ArgumentParser(prog="python -m bench.pg_scale")
+    parser.add_argument("--out", default="bench/out")
+    parser.add_argument("--index")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated passage counts")
+    parser.add_argument("--skip-local", action="store_true", help="the PostgreSQL store only")
+    args = parser.parse_args(argv)
+    index = config.index_dir(args.index)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report: dict = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpus": os.cpu_count(),
+                    "server_settings": SERVER_SETTINGS, "sizes": []}
+    with tempfile.TemporaryDirectory(prefix="docqa-pg-bench-") as tmp:
+        root = Path(tmp) / "pg"
+        url = pgserver.start(root)
+        try:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                for name, value in SERVER_SETTINGS.items():
+                    conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            pgserver.stop(root)
+            url = pgserver.start(root)
+            engine = open_engine(index)
+            queries = write_queries(engine, _questions(), Path(tmp) / "queries")
+            del engine
+            for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
+                row: dict = {"passages": n}
+                if not args.skip_local:
+                    with tempfile.TemporaryDirectory(dir=tmp) as local_tmp:
+                        row["local"] = measure_searcher_at(n, index, queries, local_tmp)
+                    print(f"folder store {n}: {row['local']['search']}", file=sys.stderr)
+                store = _database(url.rsplit("/", 1)[0] + "/postgres", f"bench_{n}")
+                built, wall = _pg_child(["_pg_build", str(n), str(index), store, tmp])
+                loaded, _ = _pg_child(["_pg_load", store, str(queries), str(root / "data")])
+                row["postgresql"] = {"build": {**built, "wall_s": round(wall, 1)}, **loaded}
+                print(f"PostgreSQL store {n}: {loaded['search']} hnsw {loaded['hnsw']}", file=sys.stderr)
+                report["sizes"].append(row)
+                (out_dir / "pg-scale.json").write_text(json.dumps(report, indent=2))
+                (out_dir / "pg-scale.md").write_text(markdown(report))
+                with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                    conn.execute(f"DROP DATABASE bench_{n}")  # the disk: 1M passages take many GB
+        finally:
+            pgserver.stop(root)
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
