@@ -236,7 +236,7 @@ class Engine:
             if query_vector is None:
                 query_vector = self._searcher.query_vector(q.text)
         hits = self._searcher.search(q.text, k=k, mode=mode, docs=docs, orgs=orgs, years=years,
-                                     query_vector=query_vector, rerank=rerank)
+                                     query_vector=query_vector, rerank=rerank, cross_language=q.english)
         return hits, rerank
 
     # -- the index -----------------------------------------------------------------------------------

@@ -64,7 +64,12 @@ def parse_grid(spec: str) -> Grid:
         if not text:
             continue
         try:
-            value = type(default)(text) if not isinstance(default, bool) else text.lower() in ("1", "true", "yes")
+            if default is None:  # an optional number ("float | None"): "none" keeps it off
+                value = None if text.lower() == "none" else float(text)
+            elif isinstance(default, bool):
+                value = text.lower() in ("1", "true", "yes")
+            else:
+                value = type(default)(text)
             classes[owner](**{field: value})  # the settings object checks the value
         except (TypeError, ValueError) as exc:
             raise EvalError(f"--tune {spec!r}: bad value {text!r} for {owner}.{field} ({exc})") from None

@@ -34,7 +34,7 @@ def test_ties_go_to_the_value_listed_first():
 
 @pytest.mark.parametrize("spec, message", [
     ("rerank_weight=1,2", "SETTING=V1,V2"),
-    ("fusion.nope=1,2", "fusion has no setting 'nope'; it has candidates, compound_weight, dense_weight"),
+    ("fusion.nope=1,2", "fusion has no setting 'nope'; it has candidates, compound_weight, cross_language_dense_weight, dense_weight"),
     ("rerank.weight=-1,2", "bad value '-1' for rerank.weight"),
     ("fusion.method=rrf,bm42", "bad value 'bm42'"),
     ("windows.window_chars=250", "at least two different values"),
