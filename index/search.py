@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,12 @@ class FusionSettings:
     # words with them: BM25 finds 0.27 of English dev questions' passages in its top 10, dense 0.93.
     # The dense share for such a question; None keeps dense_weight.
     cross_language_dense_weight: float | None = None
+
+    def dense_share(self, cross_language: bool = False) -> float:
+        """The dense side's weight in the fusion of one query."""
+        if cross_language and self.cross_language_dense_weight is not None:
+            return self.cross_language_dense_weight
+        return self.dense_weight
 
     def __post_init__(self):
         if self.method not in ("rrf", "convex"):
@@ -292,10 +297,7 @@ class Searcher:
         elif mode == "dense":
             fused = [(i, s) for i, (_, s) in dense_side.items()]
         else:
-            fusion = self.fusion
-            if cross_language and fusion.cross_language_dense_weight is not None:
-                fusion = dataclasses.replace(fusion, dense_weight=fusion.cross_language_dense_weight)
-            fused = fuse(bm25_side, dense_side, fusion)
+            fused = fuse(bm25_side, dense_side, self.fusion, cross_language)
         fused.sort(key=lambda item: (-item[1], item[0]))
 
         # the passages (and in a store on a server their answer units) of what is shown or reranked,
@@ -321,13 +323,15 @@ class Searcher:
         return self.encoder.encode_queries([query])[0]
 
 
-def fuse(bm25_side: dict, dense_side: dict, f: FusionSettings) -> list[tuple[int, float]]:
+def fuse(bm25_side: dict, dense_side: dict, f: FusionSettings, cross_language: bool = False
+         ) -> list[tuple[int, float]]:
     """The fused (row, score) of every candidate; each side maps row -> (rank, score)."""
     ids = set(bm25_side) | set(dense_side)
+    w = f.dense_share(cross_language)
     if f.method == "rrf":
         def rrf(side, i):
             return 1.0 / (f.rrf_k + side[i][0]) if i in side else 0.0
-        return [(i, (1 - f.dense_weight) * rrf(bm25_side, i) + f.dense_weight * rrf(dense_side, i)) for i in ids]
+        return [(i, (1 - w) * rrf(bm25_side, i) + w * rrf(dense_side, i)) for i in ids]
     # convex: min-max normalised scores over each side's candidates; a missing side counts 0
     def normalised(side):
         if not side:
@@ -337,4 +341,4 @@ def fuse(bm25_side: dict, dense_side: dict, f: FusionSettings) -> list[tuple[int
         span = hi - lo if hi > lo else 1.0
         return {i: (s - lo) / span for i, (_, s) in side.items()}
     nb, nd = normalised(bm25_side), normalised(dense_side)
-    return [(i, (1 - f.dense_weight) * nb.get(i, 0.0) + f.dense_weight * nd.get(i, 0.0)) for i in ids]
+    return [(i, (1 - w) * nb.get(i, 0.0) + w * nd.get(i, 0.0)) for i in ids]

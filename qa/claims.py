@@ -440,7 +440,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9€•▪(“\"‘'])|\n(?=\
 
 def _is_table_row(line: str) -> bool:
     """A line of a table: two figures or more and few words beside them ("Salarissen 9.100 9.400",
-    "Stand Eind juni 2025 Eind 2024 Verschil"), not a line of prose that happens to hold two numbers."""
+    "Stand Eind juni 2025 Eind 2023 Verschil"), not a line of prose that happens to hold two numbers."""
     # a date ("14 maart 2022") is one figure of prose, not two of a table
     dated = re.sub(r"\b\d{1,2}\s+(?:" + "|".join(sorted(_MONTH_WORDS)) + r")\s+\d{4}\b", " datum ", line, flags=re.I)
     figures = len(re.findall(r"(?<![\w.,])-?\d[\d.,]*", dated))
@@ -841,7 +841,7 @@ class ClaimChecker:
 
     def _scored(self, a: ClaimAnalysis, cv: Value, values: list[tuple[int, Value]], wtext: str, organisation: str = ""):
         """(alignment, index, comparison, value) of the window's values of the claim value's kind, best
-        first. Alignment: the same noun after them ("vijf projecten" / "drie projecten") counts 2, each
+        first. Alignment: the same noun after them ("vier loketten" / "zes loketten") counts 2, each
         claim word around the claim value found around the source value 1, the same bound before a
         year ("sinds") 1, and a value equal to the claim's 1 (equal figures are usually the same thing)."""
         s = self.settings

@@ -169,7 +169,7 @@ _NL_NOT = {"over", "some", "about", "under", "below", "above", "around", "estima
 _TIME_BOUNDS = ["tot en met", "tot", "sinds", "vanaf", "uiterlijk", "vóór", "voor", "na", "per", "since", "from",
                 "until", "by", "before", "after", "hele jaar", "gehele jaar", "geheel", "heel", "the whole of",
                 "all of", "full year", "full-year"]
-# bounds that make a year whole: "over heel 2024" is not stated by a figure for its first four months
+# bounds that make a year whole: "over heel 2022" is not stated by a figure for its first quarter
 WHOLE_YEAR = frozenset({"hele jaar", "gehele jaar", "geheel", "heel", "the whole of", "all of", "full year", "full-year"})
 
 _MONTHS = {"januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7, "augustus": 8,
@@ -686,7 +686,7 @@ def compare_values(claim: Value, source: Value, settings: ValueSettings = ValueS
             return "match"
         if claim.unit == "part" and claim.approx in _YEAR_PARTS and s[0] <= c[1] and c[0] <= s[1] \
                 and abs(s[0] - c[0]) <= 31 and abs(s[1] - c[1]) <= 62:
-            return "match"  # "begin 2024" is fuzzy: "de eerste vier maanden van 2024" says it
+            return "match"  # "begin 2022" is fuzzy: "het eerste kwartaal van 2022" says it
         if s[0] <= c[0] and c[1] <= s[1]:
             return "vague"
         if s[1] < c[0] or c[1] < s[0]:

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # repo root, for `
 from tests.pdf_factory import image_pdf, text_pdf, truncated  # noqa: E402
 from tests.test_app import app_at, card_docs, ask  # noqa: E402
 
-OMEGA_PDF = text_pdf(["1 Inleiding\nHet Omega-schap plant in 2026 precies zeventien nieuwe waterbuffers.",
+OMEGA_PDF = text_pdf(["1 Inleiding\nHet Omega-schap plant voor 2026 precies zeventien nieuwe waterbuffers.",
                       "2 Kosten\nDe waterbuffers van Omega kosten samen 3,2 miljoen euro."])
 
 

@@ -19,7 +19,7 @@ from tests.support.browser import (APP, EXCEPTION, chat_submit, chromium_page, c
                                    wait_for_text)
 
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
-OMEGA_PDF = text_pdf(["1 Inleiding\nHet Omega-schap plant in 2026 precies zeventien nieuwe waterbuffers.",
+OMEGA_PDF = text_pdf(["1 Inleiding\nHet Omega-schap plant voor 2026 precies zeventien nieuwe waterbuffers.",
                       "2 Kosten\nDe waterbuffers van Omega kosten samen 3,2 miljoen euro."])
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 

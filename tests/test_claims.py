@@ -109,13 +109,13 @@ def test_direction_from_two_figures_in_a_sentence():
 
 
 def test_direction_from_a_table_in_thousands():
-    table = ("Lasten Dienst Alfa (x € 1.000)\nPlan Plan Werkelijk\n2026 2025 2024\n"
+    table = ("Lasten Dienst Alfa (x € 1.000)\nPlan Plan Werkelijk\n2028 2027 2026\n"
              "Salarissen 9.100 9.400 8.800\nOnderhoud gebouwen 640 600 580\nReizen 100 100 90\n"
-             "Voor het plan 2026 zijn dezelfde uitgangspunten gekozen als in het plan voor 2025.")
-    meta = {"title": "Plan 2026", "year": 2026, "section": "3 Geld > 3.2 Lasten"}
-    assert check("Dienst Alfa rekent voor 2026 met lagere salarissen dan in het jaar daarvoor.", table,
+             "Voor het plan 2028 zijn dezelfde uitgangspunten gekozen als in het plan voor 2027.")
+    meta = {"title": "Plan 2028", "year": 2028, "section": "3 Geld > 3.2 Lasten"}
+    assert check("Dienst Alfa rekent voor 2028 met lagere salarissen dan in het jaar daarvoor.", table,
                  **meta).verdict == "supported"
-    result = check("Dienst Alfa trekt in 2026 minder uit voor onderhoud van gebouwen dan in 2025.", table, **meta)
+    result = check("Dienst Alfa trekt in 2028 minder uit voor onderhoud van gebouwen dan in 2027.", table, **meta)
     assert result.verdict == "contradicted"
     assert result.citations[0].quote.startswith("Onderhoud gebouwen 640 600")
 
@@ -231,13 +231,13 @@ def test_direction_words_and_bounds():
 
 
 def test_changes_in_sentences_and_tables():
-    (c,) = sentence_changes("In 2026 kregen 512 huurders een woning, tegenover 468 in 2025.")
+    (c,) = sentence_changes("In 2028 kregen 512 huurders een woning, tegenover 468 in 2027.")
     assert (c.later, c.earlier, c.direction) == (512, 468, "up")
     (c,) = sentence_changes("De kosten waren € 2,4 miljoen (eerste helft van 2021: € 0,8 miljoen).")
     assert c.later / c.earlier == pytest.approx(3.0)
     (c,) = sentence_changes("Het aandeel daalde van 44,5% naar 29%.")
     assert c.direction == "down"
-    table = "Stand Eind juni 2025 Eind 2024 Verschil\nWachtlijst keuringen 2.610 2.385 225\n"
+    table = "Stand Eind juni 2025 Eind 2023 Verschil\nWachtlijst keuringen 2.610 2.385 225\n"
     ((label, change),) = table_changes(table, ())
     assert label == "Wachtlijst keuringen" and change.direction == "up"
 
@@ -323,7 +323,7 @@ def test_an_english_claim_reads_its_topic_from_the_dense_similarity():
 # -- times, actors and counts that do not decide (2026-12-07) ------------------------------------------
 
 def test_a_whole_year_is_not_stated_by_a_figure_for_part_of_it():
-    text = "In de eerste vier maanden van 2022 kwamen bij Dienst Alfa 12% meer klachten binnen dan een jaar eerder."
+    text = "In de eerste drie maanden van 2022 kwamen bij Dienst Alfa 12% meer klachten binnen dan een jaar eerder."
     assert check("Dienst Alfa kreeg in 2022 12% meer klachten.", text).verdict == "supported"
     whole = check("Dienst Alfa kreeg over heel 2022 12% meer klachten.", text)
     assert whole.verdict == "not_found"
@@ -337,7 +337,7 @@ def test_a_relative_year_is_not_a_detail_to_check():
 
 
 def test_a_fuzzy_part_of_the_year_matches_a_span_that_starts_with_it():
-    text = "In de eerste vier maanden van 2022 was 91% van de aanvragen bij Dienst Alfa op tijd afgehandeld."
+    text = "In de eerste drie maanden van 2022 was 91% van de aanvragen bij Dienst Alfa op tijd afgehandeld."
     assert check("Begin 2022 handelde Dienst Alfa 91% van de aanvragen op tijd af.", text).verdict == "supported"
 
 
@@ -364,8 +364,8 @@ def test_a_date_that_differs_decides_nothing_when_a_name_of_the_claim_is_absent(
 
 
 def test_the_direction_of_a_claim_without_figures_is_read_where_its_date_matched():
-    text = ("In de eerste vier maanden van 2022 vonden 4.100 klanten van Dienst Alfa werk, tegenover 3.800 in de "
-            "eerste vier maanden van 2021.")
-    result = check("In de eerste vier maanden van 2022 vonden minder klanten van Dienst Alfa werk dan in dezelfde "
+    text = ("In de eerste drie maanden van 2022 vonden 4.100 klanten van Dienst Alfa werk, tegenover 3.800 in de "
+            "eerste drie maanden van 2021.")
+    result = check("In de eerste drie maanden van 2022 vonden minder klanten van Dienst Alfa werk dan in dezelfde "
                    "periode van 2021.", text)
     assert result.verdict == "contradicted"

@@ -32,9 +32,9 @@ def test_other_questions_have_no_subject(question):
     ("wat is het Kernteam Zorg", "Het Kernteam Zorg kwam in 2023 zes keer bijeen.", "", False),
     ("wat is het Kernteam Zorg", "Dat is een overleg van vijf gemeenten.", "Wij richtten een werkgroep op.", False),
     # an acronym is defined by its expansion
-    ("waar staat SVB voor", "De Sociale Verzekeringsbank (SVB) voert de AOW uit.", "", True),
-    ("waar staat SVB voor", "De SVB (Sociale Verzekeringsbank) voert de AOW uit.", "", True),
-    ("waar staat SVB voor", "SVB staat voor Sociale Verzekeringsbank.", "", True),
+    ("waar staat SVB voor", "De Stichting Voorbeeld Beheer (SVB) voert de AOW uit.", "", True),
+    ("waar staat SVB voor", "De SVB (Stichting Voorbeeld Beheer) voert de AOW uit.", "", True),
+    ("waar staat SVB voor", "SVB staat voor Stichting Voorbeeld Beheer.", "", True),
     # "X is ..." says what it does, not what the letters stand for
     ("waar staat SVB voor", "De SVB is verantwoordelijk voor de AOW.", "", False),
 ])

@@ -234,7 +234,7 @@ def test_dates_match_when_the_source_lies_within_the_claim():
     assert cmp("eind 2022", "31 december 2022") == "match"
     assert cmp("in oktober 2022", "3 mei 2022") == "mismatch"
     assert cmp("eind 2021", "Eind 2018") == "mismatch"
-    assert cmp("op 1 maart 2026", "in 2026") == "vague"  # the source says less: not a contradiction
+    assert cmp("op 1 maart 2027", "in 2027") == "vague"  # the source says less: not a contradiction
     assert cmp("tussen januari en maart 2025", "in de eerste drie maanden van 2025") == "match"
     assert cmp("sinds 2016", "Sinds 2019") == "mismatch"
 
@@ -302,7 +302,7 @@ def test_half_and_quarter_millions_are_figures():
     assert (v.kind, v.value) == ("amount", 500_000)
     v = one("ruim een kwart miljoen keer")
     assert (v.kind, v.value, v.approx) == ("count", 250_000, "ruim")
-    assert compare_values(v, one("Alfa deed dat 196.768 keer")) == "mismatch"
+    assert compare_values(v, one("Alfa deed dat 183.452 keer")) == "mismatch"
 
 
 def test_halving_and_doubling_are_changes_in_percent():
