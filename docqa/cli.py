@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from docqa import __version__, config
@@ -118,8 +119,9 @@ def cmd_ingest(args) -> int:
     bar = _EmbedBar() if progress and sys.stderr.isatty() else None  # lines, not a bar, in a log or CI
     started = time.perf_counter()
     try:
-        result = build_index(corpus, index, make_encoder(encoder_spec), settings, progress=progress,
-                             cache_dir=config.cache_dir(), budget=budget, embed_progress=bar, store=store)
+        with _build_encoder(encoder_spec, config.cluster_address(args.cluster), progress) as encoder:
+            result = build_index(corpus, index, encoder, settings, progress=progress,
+                                 cache_dir=config.cache_dir(), budget=budget, embed_progress=bar, store=store)
     finally:
         if bar is not None:
             bar.close()
@@ -136,6 +138,23 @@ def cmd_ingest(args) -> int:
           f"({result.embedded} new texts embedded, passages and answer units; the rest from the cache), "
           f"skipped {len(report.skipped)} files, in {seconds:.1f} s -> {store or index}")
     return 0
+
+
+@contextmanager
+def _build_encoder(spec: str | None, cluster: str | None, progress):
+    """The local encoder, or with a cluster address one that embeds on that cluster's workers."""
+    from docqa.index.encoders import make_encoder
+
+    if not cluster:
+        yield make_encoder(spec)
+        return
+    from docqa.index.cluster import cluster_encoder
+
+    with cluster_encoder(cluster, spec) as encoder:
+        if progress:
+            workers = len(encoder.client.nthreads())
+            progress(f"embedding on cluster {cluster}: {workers} workers (ready in {encoder.start_seconds:.1f} s)")
+        yield encoder
 
 
 def _library(args):
@@ -366,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, corpus=True)
     p.add_argument("--if-stale", action="store_true", help="only build when the index is missing or out of date")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--cluster", help="embed on a Dask cluster: tcp://HOST:PORT of a running scheduler, or local:N "
+                                     "for N worker processes here (env DOCQA_CLUSTER; needs the `cluster` extra)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("add", help="add a .pdf or .txt file to the corpus folder and rebuild the index")

@@ -49,3 +49,9 @@ def safe_corpus_file(corpus_dir, path) -> Path:
 def store_url(flag: str | None = None) -> str | None:
     """A postgresql:// URL (--store, else DOCQA_STORE): the index lives there instead of a folder."""
     return flag or os.environ.get("DOCQA_STORE") or None
+
+
+def cluster_address(flag: str | None = None) -> str | None:
+    """A Dask scheduler (tcp://host:port) or local:N (--cluster, else DOCQA_CLUSTER): the build's
+    embedding runs on that cluster's workers (index/cluster.py)."""
+    return flag or os.environ.get("DOCQA_CLUSTER") or None

@@ -1,6 +1,7 @@
 """The benchmark's scale step at a tiny size: the report has every number, and they are sane.
 (No timing is asserted: `make bench` measures, tests do not.)"""
 import numpy as np
+import pytest
 
 from bench.benchmark import markdown
 from bench.scale import fuse, ivf_index, measure_size, random_unit_vectors, synthetic_tokens
@@ -67,3 +68,13 @@ def test_a_synthetic_index_loads_like_a_real_one_and_is_asked_through_the_engine
     measured = measure_searcher(tmp_path / "synthetic", ["budget", "archief", "norm", "huisvesting"], vectors)
     assert measured["passages"] == 300 and measured["dense_index"] == "flat"
     assert measured["ask"]["p50_ms"] > 0 and measured["rss_mb"] > 0
+
+
+def test_cluster_build_bench_reports_every_mode_with_equal_vectors(tmp_path):
+    pytest.importorskip("distributed")
+    from bench.cluster_build import MODES, markdown, measure
+
+    rows = measure([f"Dienst Alfa, regel {i} van {i * 3} woorden" for i in range(40)], runs=1, spec="hash")
+    assert [r["mode"] for r in rows] == list(MODES)
+    assert all(r["vectors_equal"] and r["texts"] == 40 and r["embed_texts_per_s"] > 0 for r in rows)
+    assert "| local:2 | 40 |" in markdown(rows)
