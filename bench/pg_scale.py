@@ -1,6 +1,7 @@
 """The PostgreSQL store at 10k, 100k and 1M passages beside the folder store.
 
     python -m bench.pg_scale [--out bench/out] [--index var/index] [--sizes 10000,100000,1000000]
+                             [--bm25-only 1000000]
 
 Starts its own PostgreSQL 18 + pgvector (docqa/pgserver.py) in a temporary folder. Per size, the
 synthetic index of bench/scale.py (`write_synthetic_index`: real sentences, real unit vectors,
@@ -9,7 +10,9 @@ child process), then opened in a fresh child and asked the dev questions with th
 given: size, build, open time, hybrid search (with the answer-window rerank) and ask p50/p95,
 HNSW recall@10 against exact search in SQL, resident memory of the docqa process and of the server
 (sum of the RSS and of the PSS of its processes: RSS counts shared buffers once per process that
-touched them). Writes bench/out/pg-scale.json and bench/out/pg-scale.md.
+touched them). At the sizes of --bm25-only the PostgreSQL side is only the folder index's BM25
+tables, their rankings timed and checked against the folder's (step_pg_bm25). Writes
+bench/out/pg-scale.json and bench/out/pg-scale.md.
 """
 from __future__ import annotations
 
@@ -133,18 +136,67 @@ def step_pg_load(url: str, queries: str, pgdata: str) -> dict:
             "AND relkind = 'r'", (len(f"docqa_{server.build}_") + 1, f"docqa_{server.build}_%")).fetchall())
     return {**row, "questions": len(questions), "open_s": round(open_s, 2), "hnsw": {**_pct(hnsw_times), "recall@10": round(float(np.mean(recall)), 4),
                                                          "ef_search": server.settings.ef_search},
-            "exact_sql": _pct(exact_times), "bm25_sql": _pct(bm25_times),
+            "exact_sql": _pct(exact_times), "bm25": _pct(bm25_times),
             "database_mb": round(size / 2**20), "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()},
             "rss_mb": round(rss_mb()), **rss_parts_mb(), "rss_added_mb": round(opened_rss - base),
             **server_memory_mb(Path(pgdata))}
 
 
-STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load}
+def step_pg_bm25(folder: str, url: str, queries: str) -> dict:
+    """BM25 alone, for sizes where the whole PostgreSQL build does not fit the run: the folder index's
+    two BM25 indexes written into the database as the store writes them, then each question's BM25
+    ranking (Searcher.bm25_ranking: the searcher's 100 candidates, compound parts added as it adds
+    them) from the folder's arrays and from the database, checked equal bit for bit."""
+    import types
+
+    import psycopg
+
+    from docqa.index import pgstore
+    from docqa.index.search import Searcher
+
+    local = Searcher.load(Path(folder))
+    idx, settings, build = local._idx, pgstore.PgStoreSettings(), pgstore._new_build_id()
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        for prefix, bm25 in (("bm25", idx.bm25), ("compound", idx.compound_bm25)):
+            pgstore._write_bm25(conn, build, prefix, bm25, settings)
+            for name in ("terms", "postings"):
+                conn.execute(f"ANALYZE {pgstore.table(build, f'{prefix}_{name}')}")
+    write_s = time.perf_counter() - started
+    manifest = {"passage_count": len(idx.bm25), "bm25": pgstore._bm25_params(idx.bm25),
+                "bm25_compounds": pgstore._bm25_params(idx.compound_bm25), "organisations": []}
+    server = pgstore.ServerIndex(url, build, manifest, settings, pgstore._Pool(url, 1, lambda conn: None), {}, ())
+    # the searcher's own ranking code over the server's BM25 tables
+    remote = types.SimpleNamespace(_idx=server, analyzer=local.analyzer, fusion=local.fusion)
+    questions, _ = read_queries(queries)
+    for q in questions[:3]:  # warm-up, as measure_engine
+        Searcher.bm25_ranking(remote, q["text"], 100, None)
+    times: dict[str, list[float]] = {"folder": [], "postgresql": []}
+    unequal = 0
+    for q in questions:
+        t0 = time.perf_counter()
+        want = Searcher.bm25_ranking(local, q["text"], 100, None)
+        times["folder"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        got = Searcher.bm25_ranking(remote, q["text"], 100, None)
+        times["postgresql"].append(time.perf_counter() - t0)
+        unequal += got[0].tolist() != want[0].tolist() or got[1].tolist() != want[1].tolist()
+    with psycopg.connect(url) as conn:
+        tables = dict(conn.execute(
+            "SELECT substr(relname, %s), pg_total_relation_size(oid) FROM pg_class WHERE relname LIKE %s "
+            "AND relkind = 'r'", (len(f"docqa_{build}_") + 1, f"docqa_{build}_%")).fetchall())
+    server.close()
+    return {"questions": len(questions), "write_s": round(write_s, 1), "unequal_rankings": int(unequal),
+            "bm25": {name: _pct(t) for name, t in times.items()},
+            "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()}}
+
+
+STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load, "_pg_bm25": step_pg_bm25}
 
 
 def markdown(report: dict) -> str:
     lines = ["| passages | store | size | build (HNSW) | open | search p50/p95 | ask p50/p95 | HNSW recall@10 "
-             "(p50) | exact SQL p50 | BM25 SQL p50 | docqa RSS | server RSS (PSS) |",
+             "(p50) | exact SQL p50 | BM25 p50 | docqa RSS | server RSS (PSS) |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in report["sizes"]:
         loc, pg = r.get("local"), r.get("postgresql")
@@ -158,9 +210,16 @@ def markdown(report: dict) -> str:
                          f"{pg['build']['build_s']} s ({pg['build']['hnsw_build_s']} s) | {pg['open_s']} s | "
                          f"{pg['search']['p50_ms']}/{pg['search']['p95_ms']} ms | {pg['ask']['p50_ms']}/"
                          f"{pg['ask']['p95_ms']} ms | {pg['hnsw']['recall@10']} ({pg['hnsw']['p50_ms']} ms) | "
-                         f"{pg['exact_sql']['p50_ms']} ms | {pg['bm25_sql']['p50_ms']} ms | "
+                         f"{pg['exact_sql']['p50_ms']} ms | {pg['bm25']['p50_ms']} ms | "
                          f"{pg['rss_mb'] / 1024:.2f} GiB | {pg['server_rss_mb'] / 1024:.2f} "
                          f"({pg['server_pss_mb'] / 1024:.2f}) GiB |")
+        bm25 = r.get("postgresql_bm25")
+        if bm25:
+            pg, folder = bm25["bm25"]["postgresql"], bm25["bm25"]["folder"]
+            lines.append(f"| {r['passages']:,} | PostgreSQL, BM25 tables only | "
+                         f"{sum(bm25['tables_mb'].values()) / 1024:.2f} GiB | {bm25['write_s']} s | | | | | | "
+                         f"{pg['p50_ms']}/{pg['p95_ms']} ms (folder {folder['p50_ms']}/{folder['p95_ms']} ms; "
+                         f"{bm25['unequal_rankings']} unequal) | | |")
     return "\n".join(lines) + "\n"
 
 
@@ -177,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated passage counts")
     parser.add_argument("--skip-local", action="store_true", help="the PostgreSQL store only")
+    parser.add_argument("--bm25-only", default="", help="comma-separated passage counts at which the "
+                        "PostgreSQL side is the folder index's BM25 tables only (no HNSW build: 35 min at 1M)")
     args = parser.parse_args(argv)
     index = config.index_dir(args.index)
     out_dir = Path(args.out)
@@ -197,17 +258,23 @@ def main(argv: list[str] | None = None) -> int:
             engine = open_engine(index)
             queries = write_queries(engine, _questions(), Path(tmp) / "queries")
             del engine
+            bm25_only = {int(s) for s in args.bm25_only.split(",") if s.strip()}
             for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
                 row: dict = {"passages": n}
-                if not args.skip_local:
-                    with tempfile.TemporaryDirectory(dir=tmp) as local_tmp:
-                        row["local"] = measure_searcher_at(n, index, queries, local_tmp)
-                    print(f"folder store {n}: {row['local']['search']}", file=sys.stderr)
                 store = _database(url.rsplit("/", 1)[0] + "/postgres", f"bench_{n}")
-                built, wall = _pg_child(["_pg_build", str(n), str(index), store, tmp])
-                loaded, _ = _pg_child(["_pg_load", store, str(queries), str(root / "data")])
-                row["postgresql"] = {"build": {**built, "wall_s": round(wall, 1)}, **loaded}
-                print(f"PostgreSQL store {n}: {loaded['search']} hnsw {loaded['hnsw']}", file=sys.stderr)
+                with tempfile.TemporaryDirectory(dir=tmp) as local_tmp:
+                    if not args.skip_local or n in bm25_only:
+                        row["local"] = measure_searcher_at(n, index, queries, local_tmp)
+                        print(f"folder store {n}: {row['local']['search']}", file=sys.stderr)
+                    if n in bm25_only:
+                        folder = Path(local_tmp) / f"searcher-{n}" / "index"
+                        row["postgresql_bm25"], _ = _pg_child(["_pg_bm25", str(folder), store, str(queries)])
+                        print(f"PostgreSQL BM25 {n}: {row['postgresql_bm25']['bm25']}", file=sys.stderr)
+                if n not in bm25_only:
+                    built, wall = _pg_child(["_pg_build", str(n), str(index), store, tmp])
+                    loaded, _ = _pg_child(["_pg_load", store, str(queries), str(root / "data")])
+                    row["postgresql"] = {"build": {**built, "wall_s": round(wall, 1)}, **loaded}
+                    print(f"PostgreSQL store {n}: {loaded['search']} hnsw {loaded['hnsw']}", file=sys.stderr)
                 report["sizes"].append(row)
                 (out_dir / "pg-scale.json").write_text(json.dumps(report, indent=2))
                 (out_dir / "pg-scale.md").write_text(markdown(report))

@@ -171,71 +171,26 @@ class BM25Index:
         `also` holds (index, tokens, weight) triples: BM25 indexes of the same passages (another
         field of them) whose weighted scores for their tokens are added.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"k must be an int, got {k!r}")
-        if k < 0:
-            raise ValueError(f"k must be >= 0, got {k}")
-        if allowed is not None:
-            allowed = np.asarray(allowed)
-            if allowed.dtype != np.bool_ or allowed.shape != (self._n_docs,):
-                raise ValueError(f"allowed must be a boolean mask of shape ({self._n_docs},), "
-                                 f"got dtype {allowed.dtype} shape {allowed.shape}")
+        allowed = check_top_k(self._n_docs, k, allowed, also)
         terms = self._query_terms(query_tokens)
         others = []
         for other, tokens, weight in also:
-            if len(other) != self._n_docs:
-                raise ValueError(f"also: an index of {len(other)} passages, not {self._n_docs}")
-            if weight < 0:
-                raise ValueError(f"also: weight {weight} must be >= 0")
             other_terms = other._query_terms(tokens)
             if other_terms and weight > 0:
                 others.append((other, other_terms, weight))
-        if k == 0 or not (terms or others):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return ranked(self._n_docs, k, self._postings(terms),
+                      [(other._postings(other_terms), weight) for other, other_terms, weight in others], allowed)
 
-        # The accumulator is padded to whole blocks (padding stays 0, so it is never a hit).
-        n_blocks = -(-self._n_docs // _BLOCK)
-        acc = self._accumulate(terms, n_blocks * _BLOCK)
-        for other, other_terms, weight in others:
-            acc += weight * other._accumulate(other_terms, n_blocks * _BLOCK)
-        if allowed is not None:
-            view = acc[: self._n_docs]
-            np.multiply(view, allowed, out=view)  # disallowed -> 0, i.e. not a hit
-
-        # Frequent terms make nearly every passage a hit, and partitioning ~N scores costs far
-        # more than the scoring itself. Instead find a threshold cheaply: the k-th largest of
-        # the per-block maxima. k blocks reach it, so at least k scores are >= it, so every
-        # top-k score (and every passage tied with the k-th) is >= it. That leaves a tiny exact
-        # candidate set. If fewer than k blocks have a positive maximum, all hits fit in fewer
-        # than k blocks anyway and we take them all.
-        threshold = 0.0
-        if n_blocks > k:
-            block_max = acc.reshape(n_blocks, _BLOCK).max(axis=1)
-            threshold = float(np.partition(block_max, n_blocks - k)[n_blocks - k])
-        cand = np.flatnonzero(acc >= threshold) if threshold > 0 else np.flatnonzero(acc > 0)
-        cand_scores = acc[cand]  # cand is in ascending passage order
-        if len(cand) > k:
-            # k-th largest score; keep everything above it, then fill with the lowest-index
-            # passages that tie with it (argpartition alone would pick tied ones arbitrarily).
-            kth = np.partition(cand_scores, len(cand) - k)[len(cand) - k]
-            keep = cand_scores > kth
-            tied = np.flatnonzero(cand_scores == kth)[: k - int(keep.sum())]
-            keep[tied] = True
-            cand, cand_scores = cand[keep], cand_scores[keep]
-        order = np.lexsort((cand, -cand_scores))  # primary: score desc, secondary: index asc
-        return cand[order].astype(np.int64, copy=False), cand_scores[order]
-
-    def _accumulate(self, terms: list[tuple[int, int]], size: int) -> np.ndarray:
-        """Sum the weight rows of `terms` into a zeroed float64 array of length `size` >= N."""
-        acc = np.zeros(size, dtype=np.float64)
+    def _postings(self, terms: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        """(passage rows, float32 weights, occurrence count) of each of `terms`, in their order."""
+        out = []
         for term, count in terms:
             start, end = self._indptr[term], self._indptr[term + 1]
-            weights = self._data[start:end]
-            # Passages are unique within a row, so buffered fancy-index += is exact (no add.at
-            # needed) and, for frequent terms, faster than bincount over concatenated postings.
-            # A token repeated c times contributes c times its weight, as in rank-bm25.
-            acc[self._indices[start:end]] += weights if count == 1 else weights * np.float64(count)
-        return acc
+            out.append((self._indices[start:end], self._data[start:end], count))
+        return out
+
+    def _accumulate(self, terms: list[tuple[int, int]], size: int) -> np.ndarray:
+        return accumulate(self._postings(terms), size)
 
     def _query_terms(self, query_tokens: list[str]) -> list[tuple[int, int]]:
         """(term row, occurrence count) for the query tokens that are in the vocabulary."""
@@ -353,6 +308,80 @@ class BM25Index:
         self.doc_len = doc_len
         self.idf = idf
         return self
+
+
+# ---------------------------------------------------------------------- scoring
+# Shared by BM25Index and by the PostgreSQL store's reader (index/pgstore.py), which fetches the same
+# postings from the server: the same additions in the same order give the same scores bit for bit.
+
+def check_top_k(n_docs: int, k, allowed, also) -> np.ndarray | None:
+    """top_k's arguments checked; `allowed` as an array."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {k!r}")
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    if allowed is not None:
+        allowed = np.asarray(allowed)
+        if allowed.dtype != np.bool_ or allowed.shape != (n_docs,):
+            raise ValueError(f"allowed must be a boolean mask of shape ({n_docs},), "
+                             f"got dtype {allowed.dtype} shape {allowed.shape}")
+    for other, _, weight in also:
+        if len(other) != n_docs:
+            raise ValueError(f"also: an index of {len(other)} passages, not {n_docs}")
+        if weight < 0:
+            raise ValueError(f"also: weight {weight} must be >= 0")
+    return allowed
+
+
+def accumulate(postings, size: int) -> np.ndarray:
+    """Sum postings, (passage rows, weights, occurrence count) per query term in the query's order,
+    into a zeroed float64 array of length `size` >= N."""
+    acc = np.zeros(size, dtype=np.float64)
+    for rows, weights, count in postings:
+        # Passages are unique within a row, so buffered fancy-index += is exact (no add.at
+        # needed) and, for frequent terms, faster than bincount over concatenated postings.
+        # A token repeated c times contributes c times its weight, as in rank-bm25.
+        acc[rows] += weights if count == 1 else weights * np.float64(count)
+    return acc
+
+
+def ranked(n_docs: int, k: int, postings, others=(), allowed: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """top_k's ranking from the postings of the query's terms (see `accumulate`) and of other BM25
+    indexes' terms with their weights (`others`: (postings, weight) pairs, the weights > 0)."""
+    if k == 0 or not (postings or others):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    # The accumulator is padded to whole blocks (padding stays 0, so it is never a hit).
+    n_blocks = -(-n_docs // _BLOCK)
+    acc = accumulate(postings, n_blocks * _BLOCK)
+    for other_postings, weight in others:
+        acc += weight * accumulate(other_postings, n_blocks * _BLOCK)
+    if allowed is not None:
+        view = acc[:n_docs]
+        np.multiply(view, allowed, out=view)  # disallowed -> 0, i.e. not a hit
+
+    # Frequent terms make nearly every passage a hit, and partitioning ~N scores costs far
+    # more than the scoring itself. Instead find a threshold cheaply: the k-th largest of
+    # the per-block maxima. k blocks reach it, so at least k scores are >= it, so every
+    # top-k score (and every passage tied with the k-th) is >= it. That leaves a tiny exact
+    # candidate set. If fewer than k blocks have a positive maximum, all hits fit in fewer
+    # than k blocks anyway and we take them all.
+    threshold = 0.0
+    if n_blocks > k:
+        block_max = acc.reshape(n_blocks, _BLOCK).max(axis=1)
+        threshold = float(np.partition(block_max, n_blocks - k)[n_blocks - k])
+    cand = np.flatnonzero(acc >= threshold) if threshold > 0 else np.flatnonzero(acc > 0)
+    cand_scores = acc[cand]  # cand is in ascending passage order
+    if len(cand) > k:
+        # k-th largest score; keep everything above it, then fill with the lowest-index
+        # passages that tie with it (argpartition alone would pick tied ones arbitrarily).
+        kth = np.partition(cand_scores, len(cand) - k)[len(cand) - k]
+        keep = cand_scores > kth
+        tied = np.flatnonzero(cand_scores == kth)[: k - int(keep.sum())]
+        keep[tied] = True
+        cand, cand_scores = cand[keep], cand_scores[keep]
+    order = np.lexsort((cand, -cand_scores))  # primary: score desc, secondary: index asc
+    return cand[order].astype(np.int64, copy=False), cand_scores[order]
 
 
 # ---------------------------------------------------------------------- helpers

@@ -1,6 +1,6 @@
 """The index in PostgreSQL (`--store postgresql://...` or DOCQA_STORE) instead of a folder.
 
-Store format 3. Two shared tables name the builds; every build has tables of its own, named by its
+Store format 4. Two shared tables name the builds; every build has tables of its own, named by its
 id, created, filled and indexed inside the transaction that makes it current:
 
     docqa_builds(build, manifest)                one row per complete build; the manifest as the folder's
@@ -13,11 +13,13 @@ id, created, filled and indexed inside the transaction that makes it current:
     docqa_<build>_documents(doc_id, meta, text)  metadata and cleaned text per document
     docqa_<build>_vectors(row, embedding vector(d))  passage vectors, HNSW index (inner product)
     docqa_<build>_units(unit, row, start, stop, embedding halfvec(d))  answer units and their vectors
-    docqa_<build>_bm25_terms(term, term_id, idf), docqa_<build>_bm25_postings(term_id, row, weight)
+    docqa_<build>_bm25_terms(term, term_id, idf), docqa_<build>_bm25_postings(term_id, rows, weights)
     docqa_<build>_compound_terms / _compound_postings   the same for the BM25 with compounds split
 
-A posting's weight is index/bm25.py's float32 BM25 weight of (term, passage); a query's score is
-their sum in float8 in SQL, so it equals BM25Index.top_k's (PostgreSQL's ts_rank is another formula).
+A term's postings are one row: its passage rows (int32, ascending) and their weights (index/bm25.py's
+float32 BM25 weights), each as little-endian bytes. A query fetches its terms' rows in one statement
+and sums them here with the local index's own code (bm25.ranked), so its scores equal
+BM25Index.top_k's bit for bit; summing in SQL cost 0.5-1 µs a posting, 0.85 s a question at 1M.
 
 A reader (`load_index`) pins the current build at open and queries only that build's tables, so it
 never mixes builds. A build switch keeps the previous build (readers that opened it go on) and drops
@@ -48,7 +50,7 @@ from docqa.index.store import (IndexBusyError, IndexDamagedError, IndexMismatchE
 
 # pg_try_advisory_lock key: "docqa" in ASCII, so other applications' locks on the server do not collide
 BUILD_LOCK_KEY = 0x646F637161
-STORE_FORMAT = 3  # 3: rows, pgvector columns with HNSW, BM25 postings (2: .npy bytes in bytea)
+STORE_FORMAT = 4  # 4: a term's BM25 postings in one row (3: a row per posting; 2: .npy bytes in bytea)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docqa_builds (build text PRIMARY KEY, manifest jsonb NOT NULL);
@@ -228,17 +230,23 @@ def _bm25_params(index) -> dict:
 def _write_bm25(conn, build: str, prefix: str, index, settings: PgStoreSettings) -> None:
     terms, postings = table(build, f"{prefix}_terms"), table(build, f"{prefix}_postings")
     conn.execute(f"CREATE TABLE {terms} (term text PRIMARY KEY, term_id integer NOT NULL, idf float8 NOT NULL)")
-    conn.execute(f"CREATE TABLE {postings} (term_id integer NOT NULL, row integer NOT NULL, weight real NOT NULL)")
+    # one row per term: its passage rows (int32, ascending) and weights (float32), little-endian bytes;
+    # stored uncompressed (EXTERNAL): a query reads them whole, and pglz costs more than it saves
+    conn.execute(f"CREATE TABLE {postings} (term_id integer PRIMARY KEY, rows bytea NOT NULL, weights bytea NOT NULL)")
+    conn.execute(f"ALTER TABLE {postings} ALTER COLUMN rows SET STORAGE EXTERNAL, "
+                 "ALTER COLUMN weights SET STORAGE EXTERNAL")
     with conn.cursor().copy(f"COPY {terms} (term, term_id, idf) FROM STDIN") as copy:
         idf = index.idf.tolist()
         for term, term_id in index.vocab.items():
             copy.write_row((term, term_id, idf[term_id]))
-    # term-major, as the CSR matrix is: a term's postings lie together on disk
-    term_of = np.repeat(np.arange(len(index.vocab), dtype=np.int32), np.diff(index._indptr))
-    _copy_binary(conn, f"COPY {postings} (term_id, row, weight) FROM STDIN (FORMAT BINARY)",
-                 [(np.dtype(">i4"), term_of), (np.dtype(">i4"), np.asarray(index._indices)),
-                  (np.dtype(">f4"), np.asarray(index._data))], settings.copy_block_rows)
-    conn.execute(f"CREATE INDEX ON {postings} (term_id)")
+    indptr = np.asarray(index._indptr).tolist()
+    rows = np.ascontiguousarray(index._indices, dtype="<i4")
+    weights = np.ascontiguousarray(index._data, dtype="<f4")
+    with conn.cursor(binary=True).copy(f"COPY {postings} (term_id, rows, weights) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["int4", "bytea", "bytea"])
+        for term_id in range(len(indptr) - 1):
+            start, stop = indptr[term_id], indptr[term_id + 1]
+            copy.write_row((term_id, rows[start:stop].tobytes(), weights[start:stop].tobytes()))
 
 
 def write_build(url: str, manifest: dict, passages, document_rows, vectors: np.ndarray, units: np.ndarray,
@@ -531,8 +539,8 @@ class ServerIndex(LoadedIndex):
             build, manifest = row
             if manifest.get("store_format") != STORE_FORMAT:
                 raise IndexMismatchError(f"the store {_safe(url)} holds store format {manifest.get('store_format', 2)}"
-                                         f" but this docqa reads format {STORE_FORMAT} (vectors and BM25 postings "
-                                         f"as rows); rebuild it with `docqa ingest --store {_safe(url)}`")
+                                         f" but this docqa reads format {STORE_FORMAT} (BM25 postings as one row "
+                                         f"per term); rebuild it with `docqa ingest --store {_safe(url)}`")
             from docqa.index.store import FORMAT_VERSION
 
             if manifest.get("format_version") != FORMAT_VERSION:
@@ -767,8 +775,8 @@ class _Idf:
 
 
 class ServerBM25:
-    """BM25Index's query interface (top_k, vocab, idf) over a build's postings tables: the scores are
-    summed in SQL from the same float32 weights, so they equal the local index's."""
+    """BM25Index's query interface (top_k, vocab, idf) over a build's terms and postings tables: the
+    query terms' postings are fetched and summed as the local index sums them, so the scores are its."""
 
     _MISSING = (None, None)
 
@@ -813,39 +821,52 @@ class ServerBM25:
 
     def top_k(self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None,
               also: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
-        """BM25Index.top_k computed by the server: the k best passages (score > 0, ties by lower row)."""
+        """BM25Index.top_k from the query terms' postings, fetched in one statement and summed here as
+        the local index sums them (index/bm25.py `ranked`): the same scores bit for bit."""
+        from docqa.index.bm25 import check_top_k, ranked
+
         if isinstance(query_tokens, (str, bytes)):
             raise TypeError("query_tokens must be a list of tokens, not a string")
-        parts, params = [], {"k": int(k)}
-        for n, (index, tokens, weight) in enumerate(((self, query_tokens, 1.0), *also)):
-            counts = Counter(tokens)
-            if not counts or weight <= 0:
-                continue
-            params[f"terms{n}"], params[f"counts{n}"] = list(counts), [float(c) for c in counts.values()]
-            params[f"weight{n}"] = float(weight)
-            factor = "" if n == 0 else f" * %(weight{n})s"
-            parts.append(f"SELECT p.row, p.weight * q.n{factor} AS w "
-                         f"FROM unnest(%(terms{n})s::text[], %(counts{n})s::float8[]) AS q(term, n) "
-                         f"JOIN {index.terms} t USING (term) JOIN {index.postings} p USING (term_id)")
-        if k == 0 or not parts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        where = ""
-        if allowed is not None:
-            params["allowed"] = np.flatnonzero(allowed).astype(np.int32).tolist()
-            where = "WHERE row = ANY(%(allowed)s)"
-        rows = self._index.query(f"SELECT row, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS s {where} "
-                                 "GROUP BY row HAVING sum(w) > 0 ORDER BY score DESC, row LIMIT %(k)s", params)
-        return (np.array([r for r, _ in rows], dtype=np.int64), np.array([s for _, s in rows], dtype=np.float64))
+        allowed = check_top_k(self._n_docs, k, allowed, also)
+        also = [(other, tokens, weight) for other, tokens, weight in also if weight > 0]
+        if k == 0:
+            return ranked(self._n_docs, 0, [])
+        fetched = _fetch_postings(self._index, [(self, query_tokens), *((o, t) for o, t, _ in also)])
+        others = [(p, weight) for p, (_, _, weight) in zip(fetched[1:], also) if p]
+        return ranked(self._n_docs, k, fetched[0], others, allowed)
 
     def scores_of(self, query_tokens: list[str], rows) -> np.ndarray:
         """BM25 scores of the given passages for the tokens (0 where none of them occurs), as `scores`."""
-        counts = Counter(query_tokens)
-        rows = [int(r) for r in rows]
-        found = dict(self._index.query(
-            f"SELECT p.row, sum(p.weight * q.n) FROM unnest(%s::text[], %s::float8[]) AS q(term, n) "
-            f"JOIN {self.terms} t USING (term) JOIN {self.postings} p USING (term_id) WHERE p.row = ANY(%s) "
-            "GROUP BY p.row", (list(counts), [float(c) for c in counts.values()], rows)))
-        return np.array([found.get(r, 0.0) for r in rows], dtype=np.float64)
+        from docqa.index.bm25 import accumulate
+
+        rows = np.asarray([int(r) for r in rows], dtype=np.int64)
+        return accumulate(_fetch_postings(self._index, [(self, query_tokens)])[0], self._n_docs)[rows]
+
+
+def _fetch_postings(index: ServerIndex, requests: list[tuple[ServerBM25, list[str]]]) -> list[list]:
+    """For each (BM25 table pair, tokens): the postings of the known tokens as BM25Index._postings
+    gives them (rows, weights, occurrence count; terms in the order of first occurrence), all in
+    one binary statement (bytea comes as the bytes the build wrote, read with no copy)."""
+    parts, params, counts = [], [], []
+    for n, (bm25, tokens) in enumerate(requests):
+        count = Counter(tokens)
+        counts.append(count)
+        parts.append(f"SELECT {n}, t.term, t.term_id, t.idf, p.rows, p.weights FROM {bm25.terms} t "
+                     f"JOIN {bm25.postings} p USING (term_id) WHERE t.term = ANY(%s)")
+        params.append(list(count))
+    found: list[dict] = [{} for _ in requests]
+    if any(params):
+        for n, term, term_id, idf, rows, weights in index.query(" UNION ALL ".join(parts), params, binary=True):
+            bm25 = requests[n][0]
+            bm25._terms.put(term, (term_id, idf))
+            bm25._idf_by_id.put(term_id, idf)
+            rows, weights = np.frombuffer(rows, dtype="<i4"), np.frombuffer(weights, dtype="<f4")
+            if len(rows) != len(weights):
+                raise IndexDamagedError(f"the store {_safe(index.url)}: build {index.build}'s {bm25.prefix} postings "
+                                        f"of term {term_id} are damaged; rebuild it with `docqa ingest --store "
+                                        f"{_safe(index.url)}`")
+            found[n][term] = (rows, weights)
+    return [[(*found[n][term], c) for term, c in count.items() if term in found[n]] for n, count in enumerate(counts)]
 
 
 class ServerUnits:

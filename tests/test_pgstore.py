@@ -197,8 +197,8 @@ def test_serve_answers_from_the_store(tmp_path, store):
 @pytest.mark.slow
 def test_the_dev_questions_get_the_same_top_5_and_answers_from_both_stores(real_index_dir, real_engine, e5_encoder,
                                                                             corpus_dir, store, tmp_path):
-    """All 150 dev questions through the server-side reader (HNSW, BM25 in SQL, units and passages
-    fetched by row) against the folder store: both measures >= 0.95; and the BM25 candidates' scores
+    """All 150 dev questions through the server-side reader (HNSW, BM25 from the stored postings, units
+    and passages fetched by row) against the folder store: both measures >= 0.95; and the BM25 candidates' scores
     equal the local index's to 1e-6."""
     import json
 
@@ -240,7 +240,7 @@ def test_the_dev_questions_get_the_same_top_5_and_answers_from_both_stores(real_
     assert worst_bm25 < 1e-6
 
 
-# -- store format 3: rows, pgvector columns, BM25 postings ----------------------------------------------
+# -- store format 4: rows, pgvector columns, a term's BM25 postings in one row ----------------------
 
 def _invented_corpus(folder):
     """Invented passages where terms repeat within and across passages (tf > 1, df up to all)."""
@@ -257,7 +257,7 @@ def _invented_corpus(folder):
     return folder
 
 
-def test_bm25_scores_computed_in_sql_equal_the_local_index_on_an_invented_corpus(tmp_path, store):
+def test_bm25_scores_from_the_stored_postings_equal_the_local_index_on_an_invented_corpus(tmp_path, store):
     import numpy as np
 
     from docqa.index.bm25 import BM25Index
@@ -278,15 +278,19 @@ def test_bm25_scores_computed_in_sql_equal_the_local_index_on_an_invented_corpus
             want_ids, want_scores = local.bm25.top_k(tokens, 100, allowed=allowed)
             got_ids, got_scores = server.bm25.top_k(tokens, 100, allowed=allowed)
             assert got_ids.tolist() == want_ids.tolist(), tokens
-            assert np.allclose(got_scores, want_scores, rtol=0, atol=1e-9), tokens
+            assert got_scores.tolist() == want_scores.tolist(), tokens  # bit for bit: the same sums
         rows = range(len(local.passages))
-        assert np.allclose(server.bm25.scores_of(tokens, rows), local.bm25.scores(tokens), rtol=0, atol=1e-9)
+        assert server.bm25.scores_of(tokens, rows).tolist() == local.bm25.scores(tokens).tolist()
+        assert server.bm25.scores_of(tokens, [3, 0]).tolist() == local.bm25.scores(tokens)[[3, 0]].tolist()
     # with the compound index's scores added, as the searcher asks for question words the corpus lacks
     also_local = ((local.compound_bm25, ["fiets", "stalling"], 1.5),)
     also_server = ((server.compound_bm25, ["fiets", "stalling"], 1.5),)
     want = local.bm25.top_k(["station"], 10, also=also_local)
     got = server.bm25.top_k(["station"], 10, also=also_server)
-    assert got[0].tolist() == want[0].tolist() and np.allclose(got[1], want[1], rtol=0, atol=1e-9)
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert server.bm25.top_k(["station"], 0)[0].tolist() == [] and not server.bm25.top_k(["onbekendwoord"], 5)[0].size
+    with pytest.raises(TypeError):
+        server.bm25.top_k("station", 5)
     # idf and vocabulary look-ups, as the answer windows and the highlighting use them
     for term in vocab[:20]:
         assert server.bm25.idf[server.bm25.vocab.get(term)] == local.bm25.idf[local.bm25.vocab[term]]
@@ -351,6 +355,18 @@ def test_an_old_format_store_says_to_rebuild_and_a_rebuild_replaces_it(store, tm
         assert conn.execute("SELECT to_regclass('docqa_arrays')").fetchone()[0] is None
 
 
+def test_a_format_3_store_says_to_rebuild(tmp_path, store):
+    from docqa.index.store import IndexMismatchError
+
+    build_index(write_small_corpus(tmp_path / "corpus"), tmp_path / "x", make_encoder("hash"),
+                cache_dir=tmp_path / "cache", store=store)
+    with psycopg.connect(store) as conn:  # a build of the previous docqa: a row per posting
+        conn.execute("UPDATE docqa_builds SET manifest = jsonb_set(manifest, '{store_format}', '3')")
+    with pytest.raises(IndexMismatchError, match=r"^the store .* holds store format 3 but this docqa reads "
+                                                 r"format 4 \(BM25 postings as one row per term\); rebuild it"):
+        pgstore.load_index(store)
+
+
 def test_a_reader_keeps_its_build_through_one_switch_and_reopens_after_the_second(tmp_path, store):
     old_corpus, new_corpus = write_corpus(tmp_path / "old", 3, seed=0), write_corpus(tmp_path / "new", 6, seed=1)
     encoder = make_encoder("hash")
@@ -383,7 +399,7 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
 
     import numpy as np
 
-    from bench.pg_scale import step_pg_build, step_pg_load
+    from bench.pg_scale import step_pg_bm25, step_pg_build, step_pg_load
     from bench.scale import random_unit_vectors
 
     built = step_pg_build("300", str(small_index), store, str(tmp_path))
@@ -398,6 +414,10 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
     assert measured["passages"] == 300 and measured["dense_index"] == "hnsw"
     assert measured["search"]["p50_ms"] > 0 and measured["hnsw"]["recall@10"] > 0.5
     assert measured["server_rss_mb"] > 0 and measured["server_processes"] >= 3 and measured["database_mb"] > 0
+    # BM25 alone (the benchmark's way at 1M): the folder index's BM25 tables, rankings equal to the folder's
+    bm25 = step_pg_bm25(str(small_index), store, str(queries))
+    assert bm25["questions"] == 4 and bm25["unequal_rankings"] == 0 and bm25["bm25"]["postgresql"]["p50_ms"] > 0
+    assert set(bm25["tables_mb"]) == {"bm25_terms", "bm25_postings", "compound_terms", "compound_postings"}
 
 
 def test_threads_asking_one_engine_over_the_store_get_the_answers_asked_alone(tmp_path, store):
