@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from docqa.errors import SettingsError
+from docqa.index.analyzer import DUTCH_STOPWORDS, ENGLISH_STOPWORDS, QUESTION_WORDS
 from docqa.qa.calibration import answer_features
 from docqa.qa.question import Question
+from docqa.qa.values import extract_values
 from docqa.qa.windows import Window
 
 NOT_FOUND = "Geen antwoord gevonden in de documenten"
@@ -40,6 +43,10 @@ class AnswerSettings:
     low_score: float = 1.0
     high_score: float = 1.35
     high_margin: float = 0.03  # overlapping passages hold near-equal windows
+    # What the question names, checked against the quote itself (not only its passage):
+    check_quote_years: bool = False  # the question names a year and the quote names only other years (off: no held-out gain yet)
+    check_whole_year: bool = False  # "in heel 2023" answered by a figure for part of a year (off: no held-out gain yet)
+    check_person: bool = True  # "wie is de directeur" answered by a quote that names no one
 
     def __post_init__(self):
         if not 0.0 <= self.low_probability <= self.high_probability <= 1.0:
@@ -145,6 +152,48 @@ def missing_years(question: Question, hit) -> list[str]:
     return sorted(y for y in question.years if y not in text and str(p.year) != y)
 
 
+def quote_years(text: str) -> set[int]:
+    """The years a quote's dates and years fall in ("31 december 2022", "eerste kwartaal 2024")."""
+    years = set()
+    for v in extract_values(text):
+        if v.kind in ("year", "date"):
+            first, last = date.fromordinal(int(v.lo)).year, date.fromordinal(int(v.hi)).year
+            if first >= 1900:  # a day and month without a year ("1 mei") carries none
+                years.update(range(first, last + 1))
+    return years
+
+
+def other_years(question: Question, text: str) -> list[int]:
+    """The years the quote names when it names some, but none of the question's."""
+    years = quote_years(text) if question.years else set()
+    return sorted(years) if years and not years & {int(y) for y in question.years} else []
+
+
+def part_of_year(text: str) -> str | None:
+    """The span shorter than a year the quote's figures are for ("de eerste vier maanden van 2024",
+    "het eerste kwartaal", "de eerste helft van 2023"), or None."""
+    for v in extract_values(text):
+        if (v.kind == "date" and v.unit in ("span", "half", "quarter", "month")) or \
+                (v.kind == "period" and v.unit in ("maand", "kwartaal", "week") and v.approx):
+            return v.text
+    return None
+
+
+# A person's name: two or more capitalised words ("Anna de Boer", "J. Smit"), the first no function
+# word ("Het Digitaal Stelsel" is no one), or a title before a capitalised word.
+_NAME_RE = re.compile(r"(?<![\w.])(?:(?P<first>[A-Z][a-zà-ÿ]+)|[A-Z]\.(?:\s?[A-Z]\.)*)\s+"
+                      r"(?:(?:van|de|der|den|ter|ten|te|het|von|le|la)\s+)*[A-Z][a-zà-ÿ]{2,}|"
+                      r"(?<!\w)(?:dhr|mevr|drs|dr|ir|mr|prof|de heer|mevrouw)\.?\s+[A-Z]")
+
+
+def names_person(text: str) -> bool:
+    for m in _NAME_RE.finditer(text):
+        first = m.group("first")
+        if not first or first.lower() not in DUTCH_STOPWORDS | ENGLISH_STOPWORDS | QUESTION_WORDS:
+            return True
+    return False
+
+
 def choose_answer(question: Question, hits: list, windows: list[Window],
                   settings: AnswerSettings = AnswerSettings(), calibration=None) -> Answer:
     """The answer to an analysed question from the windows of its top passages (final ranks).
@@ -166,6 +215,12 @@ def choose_answer(question: Question, hits: list, windows: list[Window],
         reasons.append(f"no {question.expected_type} in the best sentence")
     if missing:
         reasons.append(f"the passage does not mention {', '.join(missing)}")
+    elif s.check_quote_years and (others := other_years(question, best_text)):
+        reasons.append(f"the best sentence is about {', '.join(map(str, others))}, not {', '.join(question.years)}")
+    if s.check_whole_year and question.whole_year and (part := part_of_year(best_text)):
+        reasons.append(f"the question asks for a whole year, the best sentence gives {part}")
+    if s.check_person and question.wants_person and not names_person(best_text):
+        reasons.append("the best sentence names no person")
     probability = features = None
     if not reasons:
         features = answer_features(question, best, hits, margin)

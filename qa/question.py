@@ -57,6 +57,28 @@ _LIST_RE = re.compile(r"\bwelke\s+(?:(?:twee|drie|vier|vijf|zes|zeven|acht|negen
                       re.I)
 
 
+# "wie is de directeur van ...", "who is the CIO": the answer is a person. Roles an organisation
+# holds as often as a person ("wie is verantwoordelijk", "eigenaar", "opdrachtgever") are left out.
+_PERSON_RE = re.compile(r"^\s*(?:wie|who)\s+(?:is|was|are|were)\s+(?:(?:de|het|the|nu|op dit moment)\s+)*"
+                        r"(?!(?:verantwoordelijk|bevoegd|betrokken|eigenaar|opdrachtgever|uitvoerder|leverancier|"
+                        r"beheerder|responsible|in charge|owner|involved)\b)\w", re.I)
+# "heel 2023", "over het hele jaar", "the whole of 2023": a question after a whole year's figure
+_WHOLE_YEAR_RE = re.compile(r"\b(?:heel|geheel|gehele|hele|volledig|volledige)\s+(?:jaar\s+)?(?:19|20)\d\d\b|"
+                            r"\b(?:het|een)\s+(?:hele|gehele|volledige|heel)\s+jaar\b|\bjaartotaal\b|"
+                            r"\b(?:whole|full|entire)\s+(?:year\b|(?:of\s+)?(?:19|20)\d\d\b)|\ball of (?:19|20)\d\d\b",
+                            re.I)
+
+
+def asks_person(question: str) -> bool:
+    """The question asks who holds a role: its answer names a person."""
+    return bool(_PERSON_RE.search(question))
+
+
+def asks_whole_year(question: str) -> bool:
+    """The question asks about a whole year, so a figure for part of one does not answer it."""
+    return bool(_WHOLE_YEAR_RE.search(question))
+
+
 def asks_list(question: str) -> bool:
     """The question asks for several things (a list), so the answer may need a longer quote."""
     return bool(_LIST_RE.search(question))
@@ -117,6 +139,8 @@ class Question:
     organisations: tuple[str, ...]  # indexed organisations the question names (full names)
     numbers: frozenset[str]  # digit runs of the question: a sentence repeating them answers nothing
     wants_list: bool = False  # asks for several things ("welke organisaties", "wat zijn de ...")
+    wants_person: bool = False  # asks who holds a role ("wie is de voorzitter van ...")
+    whole_year: bool = False  # asks about a whole year ("in heel 2023")
 
     @property
     def english(self) -> bool:
@@ -137,4 +161,5 @@ def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
         text=text, notices=tuple(notices), language=detect_language(text), expected_type=expected_type(text),
         definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
         years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
-        numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text))
+        numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text),
+        wants_person=asks_person(text), whole_year=asks_whole_year(text))

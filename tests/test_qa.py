@@ -150,3 +150,62 @@ def test_the_shipped_calibration_reads_the_features_docqa_computes():
     from docqa.qa.calibration import FEATURES, default_calibration
 
     assert default_calibration().features == FEATURES
+
+
+# -- what the question names, checked against the quote --------------------------------------------
+
+@pytest.mark.parametrize("question, person", [
+    ("wie is de voorzitter van Dienst Alfa", True),
+    ("Wie is directeur van Beta?", True),
+    ("Who is the chief information officer of Beta?", True),
+    ("wie is verantwoordelijk voor de inkoop bij Alfa", False),  # an organisation may be
+    ("wie zijn de partners van Alfa", False),
+    ("hoeveel medewerkers had Beta", False),
+])
+def test_questions_after_a_person(question, person):
+    assert analyse(question).wants_person is person
+
+
+@pytest.mark.parametrize("text, named", [
+    ("Anna de Boer is sinds maart voorzitter van Alfa.", True),
+    ("De directie bestaat uit drs. K. Smit en een plaatsvervanger.", True),
+    ("J. Smit leidt het team.", True),
+    ("De voorzitter stelt het beleid vast en legt verantwoording af.", False),
+    ("Het loket van Alfa opent in 2027.", False),
+    ("We werken samen met BETA en de gemeenten.", False),
+])
+def test_a_quote_names_a_person(text, named):
+    from docqa.qa.answer import names_person
+    assert names_person(text) is named
+
+
+def person_window(text, score=1.5):
+    hit = FakeHit(passage(text=text))
+    return Window(hit, 0, len(text), {"dense": 0.9, "lexical": 0.5, "type": True}, score)
+
+
+def test_a_person_question_is_abstained_on_when_the_quote_names_no_one():
+    q = analyse("wie is de voorzitter van Beta")
+    nobody = choose_answer(q, [], [person_window("De voorzitter van Beta legt verantwoording af aan het bestuur.")])
+    assert nobody.abstained and "names no person" in nobody.signals["reason"]
+    named = choose_answer(q, [], [person_window("Anna de Boer is voorzitter van Beta.")])
+    assert not named.abstained
+    assert not choose_answer(q, [], [person_window("De voorzitter van Beta legt verantwoording af.")],
+                             AnswerSettings(check_person=False)).abstained
+
+
+def test_the_quote_year_and_whole_year_checks():
+    from docqa.qa.answer import other_years, part_of_year
+    q = analyse("hoeveel meldingen kreeg Beta in heel 2023")
+    assert q.whole_year and not analyse("hoeveel meldingen kreeg Beta in 2023").whole_year
+    assert part_of_year("In de eerste vier maanden van 2023 kwamen 40 meldingen binnen.") == "de eerste vier maanden van 2023"
+    assert part_of_year("In 2023 kwamen 140 meldingen binnen.") is None
+    assert other_years(q, "Op 31 december 2022 waren het er 120.") == [2022]
+    assert other_years(q, "In 2023 waren het er 120, in 2022 nog 100.") == []
+    assert other_years(q, "Het waren er 120.") == []
+    partial = person_window("In de eerste vier maanden van 2023 kwamen 40 meldingen binnen.")
+    assert not choose_answer(q, [], [partial]).abstained  # off by default: no held-out gain on dev yet
+    on = choose_answer(q, [], [partial], AnswerSettings(check_whole_year=True))
+    assert on.abstained and "whole year" in on.signals["reason"]
+    earlier = person_window("Op 31 december 2022 waren er 120 meldingen.")
+    assert choose_answer(q, [], [earlier], AnswerSettings(check_quote_years=True)).abstained
