@@ -23,7 +23,8 @@ from docqa.app_support import (TEXTS, all_references, answer_html, block, build_
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
                                library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
                                progress_step, reference_for, safe_corpus_file, scroll_script,
-                               session_json, session_markdown, signal_rows)
+                               session_json, session_markdown, signal_rows,
+                               uploader_css)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
 from docqa.index.store import IndexMissingError, IndexProblem, current_build
@@ -580,6 +581,7 @@ def upload_form(T: dict) -> None:
     st.markdown(T["add_intro"].format(corpus=md_escape(config.corpus_dir())))
     limits = LibrarySettings()
     limit_mb = max(1, -(-limits.max_bytes // (1024 * 1024)))
+    st.html(uploader_css(T, "upload_file", limit_mb))  # the uploader's own words in the interface's language
     with st.form("upload_form", clear_on_submit=True):
         file = st.file_uploader(T["add_file"], type=["pdf", "txt"], key="upload_file", max_upload_size=limit_mb)
         left, middle, right = st.columns([3, 3, 1])

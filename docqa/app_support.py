@@ -357,6 +357,9 @@ TEXTS = {
         "add_file": "Bestand (.pdf of .txt)", "add_title": "Titel (optioneel)",
         "add_org": "Organisatie (optioneel)", "add_year": "Jaar (optioneel)",
         "add_button": "Toevoegen en indexeren", "add_no_file": "Kies eerst een bestand.",
+        "up_button": "Bestand kiezen", "up_hint": "of sleep het hierheen · PDF of TXT, hooguit {mb} MB",
+        "up_drop": "Laat het bestand hier los", "up_refused": "Dit bestand kan niet worden toegevoegd: alleen "
+        ".pdf of .txt, hooguit {mb} MB.",
         "add_done": "{file} is toegevoegd als document '{doc_id}' met {passages} passages; de index heeft nu {docs} "
                     "documenten. De index is opnieuw gebouwd; alleen {embedded} nieuwe teksten zijn ge-embed, de "
                     "rest kwam uit de cache ({seconds} s).",
@@ -448,6 +451,9 @@ TEXTS = {
         "add_file": "File (.pdf or .txt)", "add_title": "Title (optional)",
         "add_org": "Organisation (optional)", "add_year": "Year (optional)",
         "add_button": "Add and index", "add_no_file": "Choose a file first.",
+        "up_button": "Choose a file", "up_hint": "or drop it here · PDF or TXT, at most {mb} MB",
+        "up_drop": "Drop the file here", "up_refused": "This file cannot be added: only .pdf or .txt, at most "
+        "{mb} MB.",
         "add_done": "{file} was added as document '{doc_id}' with {passages} passages; the index now holds {docs} "
                     "documents. The index was rebuilt; only {embedded} new texts were embedded, the rest came "
                     "from the cache ({seconds} s).",
@@ -483,6 +489,40 @@ def md_escape(text: str) -> str:
     """Text for Streamlit elements that render Markdown without HTML (st.error, st.warning...):
     HTML-escaped and every Markdown punctuation backslash-escaped, so it shows as typed."""
     return _MD_SPECIAL_RE.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string (for `content:`): quotes, backslashes, line breaks and `<` escaped."""
+    return '"' + "".join(f"\\{ord(ch):x} " if ch in '"\\<>\n\r' else ch for ch in text) + '"'
+
+
+# Streamlit's file uploader has no setting for its own words (1.67: an "Upload" button, "20MB per
+# file • PDF, TXT", "Drag and drop a file here" while dragging, and an English tooltip on a file it
+# refuses by type or size): they are hidden and drawn again from the interface's texts. Selectors by
+# data-testid and structure only (the emotion class names change with every Streamlit build);
+# tests/test_app_library_browser.py checks the result in Chromium.
+UPLOADER_CSS = """<style data-dq="uploader">
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{font-size: 0}}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after
+  {{content: {button}; font-size: 0.875rem}}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{content: {hint}; font-size: 0.875rem}}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] > input + div:not(:has([data-testid])) > span {{font-size: 0}}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] > input + div:not(:has([data-testid])) > span::after
+  {{content: {drop}; font-size: 1rem}}
+[data-testid="stTooltipErrorContent"] {{font-size: 0}}
+[data-testid="stTooltipErrorContent"]::after {{content: {refused}; font-size: 0.875rem}}
+</style>"""
+
+
+def uploader_css(T: dict, key: str, limit_mb: int) -> str:
+    """The style sheet that puts the interface's words into the uploader `key` (UPLOADER_CSS);
+    `limit_mb` is the size the app itself accepts (docqa.library.LibrarySettings.max_bytes)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        raise ValueError(f"widget key {key!r}: letters, digits, _ and - only")
+    return UPLOADER_CSS.format(key=key, button=css_string(T["up_button"]),
+                               hint=css_string(T["up_hint"].format(mb=limit_mb)),
+                               drop=css_string(T["up_drop"]), refused=css_string(T["up_refused"].format(mb=limit_mb)))
 
 
 def scroll_script(entry: int) -> str:

@@ -484,3 +484,16 @@ def test_text_passage_context_shows_numbered_source_lines(monkeypatch, small_ind
     assert numbered
     first = numbered[0]
     assert re.search(r'class="dq-line-no"[^>]*>5</span><b>De portaalsite van Alfa', first)
+
+
+def test_uploader_css_states_the_apps_own_limit():
+    from docqa.library import LibrarySettings
+
+    css = sup.uploader_css(sup.TEXTS["nl"], "upload_file", 7)
+    assert css.startswith('<style data-dq="uploader">') and css.count("<") == 2  # its own two tags only
+    assert 'content: "Bestand kiezen"' in css and "hooguit 7 MB" in css and ".st-key-upload_file " in css
+    assert "200" not in css and "MB per file" not in css
+    assert sup.css_string('a"b\\c</style>') == '"a\\22 b\\5c c\\3c /style\\3e "'
+    with pytest.raises(ValueError):
+        sup.uploader_css(sup.TEXTS["nl"], "x} body {", 7)
+    assert LibrarySettings().max_bytes % 2**20 == 0  # the form's whole megabytes are the library's limit

@@ -167,3 +167,50 @@ def test_the_scroll_gives_way_to_the_user(served):
     page.wait_for_timeout(2500)
     top = page.evaluate(ENTRY_RECT_JS, 2)[0]
     assert top > 200, top  # it stayed where the user scrolled to, above the new question
+
+
+# what the uploader shows in place of Streamlit's English (docqa.app_support.UPLOADER_CSS): the
+# ::after text and the font size of the words it hides, for the button, the hint and the drag overlay
+UPLOADER_WORDS_JS = """() => {
+  const zone = document.querySelector('.st-key-upload_file [data-testid="stFileUploaderDropzone"]');
+  const shown = (el) => el && [getComputedStyle(el, '::after').content, getComputedStyle(el).fontSize];
+  return {button: shown(zone.querySelector('button [data-testid="stMarkdownContainer"] p')),
+          hint: shown(zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span')),
+          drop: shown(zone.querySelector(':scope > input + div:not(:has([data-testid])) > span'))};
+}"""
+DRAG_JS = """(kind) => {
+  const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+  const data = new DataTransfer();
+  data.items.add(new File(['x'], 'a.pdf', {type: 'application/pdf'}));
+  zone.dispatchEvent(new DragEvent(kind, {dataTransfer: data, bubbles: true}));
+}"""
+
+
+def test_the_uploader_speaks_the_interface_language(served, tmp_path):
+    """Streamlit's own words in the uploader ("Upload", "200MB per file", "Drag and drop...", the
+    refusal tooltip) are replaced by Dutch ones that state the app's own size limit."""
+    from docqa.library import LibrarySettings
+
+    page, _ = served
+    open_documents_page(page)
+    limit = f"hooguit {LibrarySettings().max_bytes // 2**20} MB"
+    page.wait_for_function("() => document.querySelector('style[data-dq=\"uploader\"]')")
+    page.locator('.st-key-upload_file [data-testid="stFileUploaderDropzone"]').wait_for()
+    words = page.evaluate(UPLOADER_WORDS_JS)
+    assert words["button"] == ['"Bestand kiezen"', "0px"], words
+    assert words["hint"][1] == "0px" and limit in words["hint"][0], words
+    page.evaluate(DRAG_JS, "dragenter")
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stFileUploaderDropzone\"] > input + div')")
+    words = page.evaluate(UPLOADER_WORDS_JS)
+    assert words["drop"] == ['"Laat het bestand hier los"', "0px"], words
+    page.locator(".st-key-upload_file").screenshot(path=str(tmp_path / "docqa-uploader-drag.png"))
+    page.evaluate(DRAG_JS, "dragleave")
+    # a type Streamlit refuses in the browser: the tooltip on its chip, in Dutch
+    page.locator(UPLOAD_INPUT).set_input_files(files=[{"name": "notitie.docx", "mimeType": "application/msword",
+                                                       "buffer": b"PK\x03\x04"}])
+    page.locator('[data-testid="stFileChip"][aria-invalid="true"]').hover()
+    tip = page.locator('[data-testid="stTooltipErrorContent"]').first
+    tip.wait_for(state="visible")
+    assert tip.evaluate("(el) => getComputedStyle(el).fontSize") == "0px"
+    assert limit in tip.evaluate("(el) => getComputedStyle(el, '::after').content")
+    print(f"screenshot: {screenshot(page, tmp_path / 'docqa-uploader-refused.png', full_page=False)}")
