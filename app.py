@@ -23,7 +23,7 @@ from docqa.app_support import (TEXTS, all_references, answer_html, block, build_
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
                                library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
                                progress_step, reference_for, safe_corpus_file, scroll_script,
-                               session_json, session_markdown, signal_rows,
+                               session_json, session_markdown, signal_rows, table_html,
                                uploader_css)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
@@ -227,9 +227,10 @@ def render_answer(T: dict, answer) -> None:
     conf = T.get(f"conf_{answer.confidence}", answer.confidence)
     st.markdown(f"**{T['confidence']}:** {md_escape(conf)}")
     with st.expander(T["signals"]):
-        st.caption(T["signals_help"])
-        st.dataframe([{T["col_signal"]: r["signal"], T["col_value"]: r["value"]} for r in signal_rows(answer.signals)],
-                     hide_index=True)
+        rows = signal_rows(answer.signals, T["lang"])
+        st.markdown(block(table_html("signals", [T["col_signal"], T["col_value"], T["col_meaning"]],
+                                     [[r["signal"], r["value"], r["meaning"]] for r in rows]), "font-size:0.85em"),
+                    unsafe_allow_html=True)
     if len(answer.citations) > 0:
         st.caption(T["all_refs"])
         st.code(all_references(answer), language=None)

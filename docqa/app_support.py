@@ -125,20 +125,98 @@ def distinct_hits(hits, overlap: float = 0.5) -> list:
 SIGNAL_ORDER = ("probability", "score", "margin", "dense", "lexical", "type", "defines", "rank",
                 "expected_type", "missing", "reason")
 
+# What each signal of an answer (qa/answer.py) is called and means, per interface language.
+SIGNAL_TEXTS = {
+    "nl": {
+        "probability": ("kans", "geschatte kans dat het citaat klopt"),
+        "score": ("score", "totaalscore van de zin"),
+        "margin": ("voorsprong", "voorsprong op het volgende citaat"),
+        "dense": ("gelijkenis", "gelijkenis in betekenis van vraag en zin (dense)"),
+        "lexical": ("woorden", "aandeel van de vraagwoorden in en rond de zin"),
+        "type": ("soort antwoord", "de zin bevat het gevraagde soort antwoord"),
+        "defines": ("definitie", "de zin definieert het gevraagde begrip"),
+        "rank": ("plaats", "plaats van de passage in de zoekresultaten"),
+        "expected_type": ("gevraagd", "het soort antwoord dat de vraag vraagt"),
+        "missing": ("ontbrekend jaar", "jaren uit de vraag die de passage niet noemt"),
+        "reason": ("reden", "waarom er geen antwoord is"),
+    },
+    "en": {
+        "probability": ("probability", "estimated chance that the quote is right"),
+        "score": ("score", "total score of the sentence"),
+        "margin": ("margin", "lead over the next quote"),
+        "dense": ("similarity", "similarity in meaning of question and sentence (dense)"),
+        "lexical": ("words", "share of the question words in and around the sentence"),
+        "type": ("answer type", "the sentence holds the kind of answer asked for"),
+        "defines": ("definition", "the sentence defines the term asked about"),
+        "rank": ("rank", "position of the passage in the results"),
+        "expected_type": ("asked for", "the kind of answer the question asks for"),
+        "missing": ("missing year", "years of the question the passage does not mention"),
+        "reason": ("reason", "why there is no answer"),
+    },
+}
+ANSWER_TYPES_NL = {"number": "getal", "percent": "percentage", "money": "bedrag", "date": "datum", "name": "naam"}
+# qa/answer.py's reasons for abstaining, in Dutch: (pattern, replacement)
+REASONS_NL = (
+    (re.compile(r"^no passages$"), "geen passages"),
+    (re.compile(r"^no (\w+) in the best sentence$"),
+     lambda m: f"geen {ANSWER_TYPES_NL.get(m.group(1), m.group(1))} in de beste zin"),
+    (re.compile(r"^the passage does not mention (.+)$"), lambda m: f"de passage noemt {m.group(1)} niet"),
+    (re.compile(r"^probability ([\d.]+) below ([\d.]+)$"),
+     lambda m: f"kans {m.group(1).replace('.', ',')} onder {m.group(2).replace('.', ',')}"),
+)
 
-def signal_rows(signals: dict) -> list[dict]:
-    """The signals behind an answer as rows of a small table (not raw JSON)."""
+
+def _reason_nl(reason: str) -> str:
+    parts = []
+    for part in reason.split("; "):
+        for pattern, dutch in REASONS_NL:
+            if pattern.match(part):
+                part = pattern.sub(dutch, part)
+                break
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def signal_rows(signals: dict, lang: str = "nl") -> list[dict]:
+    """The signals behind an answer as rows of a small table (not raw JSON): name, value and what
+    it means, in the interface's language (Dutch decimal commas, Dutch answer types and reasons)."""
+    texts, nl = SIGNAL_TEXTS[lang], lang == "nl"
     keys = [k for k in SIGNAL_ORDER if k in signals] + sorted(k for k in signals if k not in SIGNAL_ORDER
                                                               and k != "message")
-    def shown(v):
+
+    def shown(key, v):
         if isinstance(v, bool):
-            return "ja" if v else "nee"
+            return ("ja" if v else "nee") if nl else ("yes" if v else "no")
         if isinstance(v, float):
-            return f"{v:.3f}"
+            return f"{v:.3f}".replace(".", ",") if nl else f"{v:.3f}"
         if isinstance(v, (list, tuple)):
             return ", ".join(map(str, v)) or "—"
-        return "—" if v is None else str(v)
-    return [{"signal": k, "value": shown(signals[k])} for k in keys]
+        if v is None:
+            return "—"
+        if nl and key == "expected_type":
+            return ANSWER_TYPES_NL.get(v, v)
+        if nl and key == "reason":
+            return _reason_nl(str(v))
+        return str(v)
+    return [{"signal": texts.get(k, (k, ""))[0], "value": shown(k, signals[k]), "meaning": texts.get(k, (k, ""))[1]}
+            for k in keys]
+
+
+def table_html(kind: str, headers: list[str], rows: list[list], keys: list[str] | None = None) -> str:
+    """A small table as one line of escaped HTML (for st.markdown with unsafe_allow_html): its cells
+    wrap, so nothing is cut (st.dataframe cuts long cells and adds an English toolbar); numbers
+    align right, an empty cell shows "—". `keys` marks each row (`data-key`) for tests and styling."""
+    def cell(v) -> str:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return f'<td style="text-align:right;white-space:nowrap">{escape(str(v))}</td>'
+        return f"<td>{escape('—' if v is None or v == '' else str(v))}</td>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        (f'<tr data-key="{escape(keys[i])}">' if keys else "<tr>") + "".join(cell(v) for v in row) + "</tr>"
+        for i, row in enumerate(rows))
+    # words break at spaces and hyphens only; a window too narrow for that scrolls the table sideways
+    return (f'<div style="overflow-x:auto"><table class="dq-table" data-table="{escape(kind)}" style="width:100%">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def all_references(answer) -> str:
@@ -318,13 +396,10 @@ TEXTS = {
                  "Suwinet_. Elk antwoord is een letterlijk citaat met bronvermelding.",
         "confidence": "Zekerheid", "conf_hoog": "hoog", "conf_middel": "middel", "conf_laag": "laag",
         "signals": "Waarop de zekerheid berust", "col_signal": "signaal", "col_value": "waarde",
+        "col_meaning": "uitleg",
         "all_refs": "Alle bronvermeldingen van dit antwoord (kopieer)",
         "session": "Sessie exporteren", "session_md": "Sessie als Markdown", "session_json": "Sessie als JSON",
         "no_filter_match": "Geen passages voldoen aan deze filters samen; maak ze ruimer.",
-        "signals_help": "dense: gelijkenis van vraag en zin · lexical: aandeel vraagwoorden in en rond de "
-                        "zin · type: het citaat bevat het gevraagde soort antwoord (getal, bedrag, datum, naam) · "
-                        "rank: plaats van de passage · score/margin: totaalscore en voorsprong op het volgende "
-                        "citaat",
         "not_found_near": "Dichtstbijzijnde passages",
         "passages": "Gevonden passages", "cited": "geciteerd",
         "context": "Tekst eromheen in het document", "reference": "Bronvermelding (kopieer)",
@@ -412,13 +487,10 @@ TEXTS = {
                  "Every answer is a verbatim quote with its source (the documents are in Dutch).",
         "confidence": "Confidence", "conf_hoog": "high", "conf_middel": "medium", "conf_laag": "low",
         "signals": "What the confidence rests on", "col_signal": "signal", "col_value": "value",
+        "col_meaning": "explanation",
         "all_refs": "All references of this answer (copy)",
         "session": "Export the session", "session_md": "Session as Markdown", "session_json": "Session as JSON",
         "no_filter_match": "No passages match these filters together; widen them.",
-        "signals_help": "dense: similarity of question and sentence · lexical: share of question words in and "
-                        "around the sentence · type: the quote holds the kind of answer asked for (number, "
-                        "amount, date, name) · rank: position of the passage · score/margin: total score and "
-                        "lead over the next quote",
         "not_found_near": "Nearest passages",
         "passages": "Retrieved passages", "cited": "cited",
         "context": "Surrounding text in the document", "reference": "Reference (copy)",

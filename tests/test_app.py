@@ -85,6 +85,42 @@ def shown(at: AppTest) -> list[str]:
     return [html.unescape(v) for v in markdown_values(at)]
 
 
+def table_rows(at: AppTest, kind: str) -> list[dict]:
+    """The rows of the app's HTML table `kind` (docqa.app_support.table_html) as {header: cell text};
+    a cell's small second line (the documents' file name) is left out."""
+    from html.parser import HTMLParser
+
+    class Table(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.headers, self.rows, self.cell, self.small = [], [], None, False
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("th", "td"):
+                self.cell = ""
+            elif tag == "tr":
+                self.row = []
+            self.small = self.small or tag == "small"
+
+        def handle_endtag(self, tag):
+            if tag in ("th", "td"):
+                (self.headers if tag == "th" else self.row).append(html.unescape(self.cell).strip())
+                self.cell = None
+            elif tag == "tr" and self.row:
+                self.rows.append(dict(zip(self.headers, self.row)))
+            self.small = self.small and tag != "small"
+
+        def handle_data(self, data):
+            if self.cell is not None and not self.small:
+                self.cell += data
+
+    tables = [v for v in markdown_values(at) if f'data-table="{kind}"' in v]
+    assert len(tables) == 1, f"{len(tables)} tables {kind!r}"
+    parser = Table()
+    parser.feed(tables[0])
+    return parser.rows
+
+
 def card_heads(at: AppTest) -> list[str]:
     """Card headers with the no-wrap spans around their parts taken out (the rest of the markup stays)."""
     return [re.sub(r'<span style="white-space:nowrap">(.*?)</span>', r"\1", v)
@@ -434,7 +470,7 @@ def test_session_exports_signal_table_and_merged_cards(small_index):
     engine = Engine.open(small_index)
     answer = engine.ask("Hoeveel medewerkers had Beta eind 2023?", k=5)
     rows = sup.signal_rows(answer.signals)
-    assert rows and all(set(r) == {"signal", "value"} for r in rows)
+    assert rows and all(set(r) == {"signal", "value", "meaning"} for r in rows)
     history = [{"question": answer.question, "settings": {"k": 5}, "answer": answer, "error": None},
                {"question": "x", "settings": {}, "answer": None, "error": ("warning", "query_error", "lege vraag")}]
     md = sup.session_markdown(history)
@@ -484,6 +520,39 @@ def test_text_passage_context_shows_numbered_source_lines(monkeypatch, small_ind
     assert numbered
     first = numbered[0]
     assert re.search(r'class="dq-line-no"[^>]*>5</span><b>De portaalsite van Alfa', first)
+
+
+def test_signals_are_a_small_table_in_the_interface_language(monkeypatch, small_index, small_corpus):
+    at = ask(app_at(monkeypatch, small_index, small_corpus), "Hoeveel medewerkers had Beta eind 2023?")
+    rows = table_rows(at, "signals")
+    names = {r["signaal"] for r in rows}
+    assert {"gelijkenis", "woorden", "plaats"} <= names
+    assert not names & {"dense", "lexical", "probability", "expected_type", "rank", "missing"}
+    values = [r["waarde"] for r in rows]
+    assert not any(re.fullmatch(r"\d+\.\d+", v) for v in values) and any(re.fullmatch(r"\d+,\d+", v) for v in values)
+    assert next(r["waarde"] for r in rows if r["signaal"] == "gevraagd") == "getal"
+    assert all(r["uitleg"] for r in rows)  # each says what it means
+    at.sidebar.toggle(key="lang_en").set_value(True).run()
+    assert {"similarity", "words", "rank"} <= {r["signal"] for r in table_rows(at, "signals")}
+
+
+def test_signal_values_and_reasons_in_dutch():
+    rows = sup.signal_rows({"reason": "no number in the best sentence; the passage does not mention 2031",
+                            "type": False, "margin": 0.25, "missing": ["2031"]})
+    shown = {r["signal"]: r["value"] for r in rows}
+    assert shown == {"reden": "geen getal in de beste zin; de passage noemt 2031 niet", "soort antwoord": "nee",
+                     "voorsprong": "0,250", "ontbrekend jaar": "2031"}
+    assert sup.signal_rows({"reason": "probability 0.12 below 0.3"})[0]["value"] == "kans 0,12 onder 0,3"
+    assert sup.signal_rows({"margin": 0.25}, "en")[0] == {"signal": "margin", "value": "0.250",
+                                                          "meaning": "lead over the next quote"}
+
+
+def test_table_html_escapes_wraps_and_marks_empty_cells():
+    out = sup.table_html("t", ["a", "b <x>"], [[XSS, None], ["Dienst Alfa", 12]], keys=["r<1>", "r2"])
+    assert "<script>" not in out and "<img" not in out and "\n" not in out
+    assert "<x>" not in out and html.unescape(out).count("<th>b <x></th>") == 1 and "<td>—</td>" in out
+    assert '<td style="text-align:right;white-space:nowrap">12</td>' in out
+    assert 'data-key="r<1>"' in html.unescape(out)
 
 
 def test_uploader_css_states_the_apps_own_limit():
