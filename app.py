@@ -505,8 +505,12 @@ def documents_page(T: dict, loaded, problem) -> None:
     st.markdown(block(escape(T["built"].format(created=created, encoder=(info.get("encoder") or {}).get("id", "?"),
                                                docs=info["documents"], passages=info["passages"]))),
                 unsafe_allow_html=True)
-    rows = [{T[f"col_{k}"]: v for k, v in row.items()} for row in document_rows(loaded)]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # an HTML table whose cells wrap, so nothing is cut at 1280 px; the file name under the document
+    rows = document_rows(loaded)
+    columns = ("title", "organisation", "year", "kind", "passages")
+    st.markdown(block(table_html("documents", [T["col_doc_id"]] + [T[f"col_{k}"] for k in columns],
+                                 [[(r["doc_id"], r["file"])] + [r[k] for k in columns] for r in rows],
+                                 keys=[r["doc_id"] for r in rows]), "font-size:0.9em"), unsafe_allow_html=True)
     if m.get("skipped"):
         with st.expander(T["skipped"]):
             for row in m["skipped"]:
