@@ -214,3 +214,26 @@ def test_the_uploader_speaks_the_interface_language(served, tmp_path):
     assert tip.evaluate("(el) => getComputedStyle(el).fontSize") == "0px"
     assert limit in tip.evaluate("(el) => getComputedStyle(el, '::after').content")
     print(f"screenshot: {screenshot(page, tmp_path / 'docqa-uploader-refused.png', full_page=False)}")
+
+
+# the documents table's wrapper: how wide its content is against how wide it is shown
+TABLE_FIT_JS = """() => {
+  const table = document.querySelector('table[data-table="documents"]');
+  const box = table.parentElement.getBoundingClientRect(), main = document.querySelector('[data-testid="stMain"]');
+  return [table.parentElement.scrollWidth, table.parentElement.clientWidth, box.right, main.getBoundingClientRect().right];
+}"""
+
+
+def test_the_documents_table_fits_1280_px(served, tmp_path):
+    """Long titles and organisations wrap inside their cells: every column stays in the window."""
+    page, _ = served
+    open_documents_page(page)
+    text = ("Dienst Alfa publiceert elk jaar een overzicht van zijn meerjarige informatievoorziening. " * 3).encode()
+    upload(page, "alfa-overzicht.txt", text, mime="text/plain",
+           title="Meerjareninformatievoorzieningsplan Dienst Alfa en Dienst Beta (herziene versie)",
+           organisation="Ministerie van Alfazaken en Betarelaties (Directie Informatievoorziening)", year="2025")
+    wait_for_text(page, "7 documenten", timeout=120)
+    content, shown, right, window = page.evaluate(TABLE_FIT_JS)
+    assert content <= shown and right <= window, (content, shown, right, window)
+    page.locator('table[data-table="documents"]').scroll_into_view_if_needed()
+    print(f"screenshot: {screenshot(page, tmp_path / 'docqa-documents-table.png', full_page=False)}")
