@@ -24,7 +24,7 @@ from docqa.app_support import (TEXTS, all_references, answer_html, block, build_
                                library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
                                progress_step, reference_for, safe_corpus_file, scroll_script,
                                session_json, session_markdown, signal_rows, table_html,
-                               uploader_css)
+                               unrepeated_ranges, uploader_css)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
 from docqa.index.store import IndexMissingError, IndexProblem, current_build
@@ -244,14 +244,23 @@ def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
     if not hits:
         return
     st.markdown(f"**{T['not_found_near'] if answer.abstained else T['passages']}**")
-    for i, hit in enumerate(hits):
-        render_card(T, engine, hit, cited.get(hit.passage.chunk_id), answer.question, show_scores,
-                    key=f"q{n}-p{i}")
+    # what overlapping passages share is shown in the first card only (a cited passage is shown whole)
+    parts = unrepeated_ranges([h.passage for h in hits])
+    for i, (hit, part) in enumerate(zip(hits, parts)):
+        citation = cited.get(hit.passage.chunk_id)
+        if part == (0, 0) and citation is None:
+            continue
+        render_card(T, engine, hit, citation, answer.question, show_scores, key=f"q{n}-p{i}",
+                    part=None if citation else part)
 
 
-def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool, key: str) -> None:
+def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool, key: str,
+                part: tuple[int, int] | None = None) -> None:
+    """One passage card; `part` (start, end) shows only that part of its text, marked "…" where cut."""
     p = hit.passage
-    spans = engine.highlight(p.text, question)
+    lo, hi = part or (0, len(p.text))
+    shown = p.text[lo:hi]
+    spans = engine.highlight(shown, question)
     with st.container(border=True):
         title, *rest = passage_meta(p)
         marker = f"<b>&#91;{citation.n}&#93;</b> " if citation else ""
@@ -263,12 +272,13 @@ def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool
             st.markdown(block(escape(T["scores"].format(
                 score=hit.score, br=hit.bm25_rank or "–", bs=_fmt(hit.bm25_score), dr=hit.dense_rank or "–",
                 ds=_fmt(hit.dense_score))), "font-size:0.8em;opacity:0.75"), unsafe_allow_html=True)
-        st.markdown(block(highlight_html(p.text, spans, citation.span if citation else None)),
-                    unsafe_allow_html=True)
+        text = highlight_html(shown, spans, citation.span if citation else None)
+        st.markdown(block(("…" if lo > 0 else "") + text + ("…" if hi < len(p.text) else "")), unsafe_allow_html=True)
         if is_pdf_passage(p):
             page_view(T, engine, p, citation.quote if citation else None, key)
         else:
-            context_view(T, engine, p, spans)
+            whole = part is None or part == (0, len(p.text))
+            context_view(T, engine, p, spans if whole else engine.highlight(p.text, question))
         st.caption(T["reference"])
         st.code(citation.reference() if citation else reference_for(hit), language=None)
         if is_pdf_passage(p):

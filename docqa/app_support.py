@@ -122,6 +122,37 @@ def distinct_hits(hits, overlap: float = 0.5) -> list:
     return kept
 
 
+
+def unrepeated_ranges(passages) -> list[tuple[int, int]]:
+    """For each passage in card order, the (start, end) of its text that no card before it shows
+    already: overlapping passages of one document share a sentence or two (distinct_hits drops only
+    those that mostly repeat), and a card should not show it twice. The cut falls between words; a
+    passage whose text is all shown above gets an empty range."""
+    shown: list[tuple[str, int, int]] = []  # (document, start, end) of what each card shows, in the document
+    ranges = []
+    for p in passages:
+        text, lo, hi = p.text, 0, len(p.text)
+        for doc, start, end in shown:
+            if doc != p.doc_id:
+                continue
+            if start <= p.char_start + lo < end:  # its start is shown above
+                lo = max(lo, end - p.char_start)
+            if start < p.char_start + hi <= end:  # its end is shown above
+                hi = min(hi, start - p.char_start)
+        if 0 < lo < len(text) and not text[lo - 1].isspace():
+            lo = next((i for i in range(lo, len(text)) if text[i].isspace()), len(text))  # past a cut word
+        while lo < hi and text[lo].isspace():
+            lo += 1
+        if 0 < hi < len(text) and not text[hi].isspace():
+            hi = next((i for i in range(hi, lo - 1, -1) if text[i].isspace()), lo)
+        while hi > lo and text[hi - 1].isspace():
+            hi -= 1
+        lo, hi = (lo, hi) if lo < hi else (0, 0)
+        ranges.append((lo, hi))
+        if hi > lo:
+            shown.append((p.doc_id, p.char_start + lo, p.char_start + hi))
+    return ranges
+
 SIGNAL_ORDER = ("probability", "score", "margin", "dense", "lexical", "type", "defines", "rank",
                 "expected_type", "missing", "reason")
 

@@ -569,3 +569,28 @@ def test_uploader_css_states_the_apps_own_limit():
     with pytest.raises(ValueError):
         sup.uploader_css(sup.TEXTS["nl"], "x} body {", 7)
     assert LibrarySettings().max_bytes % 2**20 == 0  # the form's whole megabytes are the library's limit
+
+
+def test_overlapping_passages_show_their_shared_sentence_once():
+    from types import SimpleNamespace
+
+    doc = "Dienst Alfa meet elke week. De norm is 97,5%. Storingen gaan binnen vier uur weg. Dat kost 2 ton."
+    at = doc.index
+
+    def passage(start, end, doc_id="alfa"):
+        return SimpleNamespace(doc_id=doc_id, text=doc[start:end], char_start=start, char_end=end)
+
+    first, later = passage(0, at("Storingen") - 1), passage(at("De norm"), at(" Dat"))
+    other_doc = passage(at("De norm"), at(" Dat"), "beta")
+    a, b, c = sup.unrepeated_ranges([first, later, other_doc])
+    assert a == (0, len(first.text)) and c == (0, len(other_doc.text))
+    assert later.text[slice(*b)] == "Storingen gaan binnen vier uur weg."  # the shared sentence left out
+    # its end shown above: the cut falls before the word it would split
+    before = passage(at("elke"), at("is 97"))
+    cut = sup.unrepeated_ranges([passage(at("norm"), len(doc)), before])[1]
+    assert before.text[slice(*cut)] == "elke week. De"
+    # its start shown above up to inside a word: the rest of that word is left out too
+    after = passage(at("week"), at(" Dat"))
+    cut = sup.unrepeated_ranges([passage(0, at("orm")), after])[1]
+    assert after.text[slice(*cut)] == "is 97,5%. Storingen gaan binnen vier uur weg."
+    assert sup.unrepeated_ranges([first, passage(at("Alfa"), at(" is"))])[1] == (0, 0)  # all shown above
