@@ -103,9 +103,11 @@ def numbered_lines_html(lines) -> str:
         text = escape(line.text) or "&#160;"
         if line.in_passage:
             text = f"<b>{text}</b>"
-        rows.append(f'<span class="dq-line-no" style="display:inline-block;min-width:3.5em;opacity:0.55;'
-                    f'font-variant-numeric:tabular-nums">{line.number}</span>{text}')
-    return "<br>".join(rows)
+        # a hanging indent: a long line wraps under its own text, not under the line numbers
+        rows.append(f'<div style="padding-left:3.5em;text-indent:-3.5em"><span class="dq-line-no" style="display:'
+                    f'inline-block;min-width:3.5em;text-indent:0;opacity:0.55;font-variant-numeric:tabular-nums">'
+                    f'{line.number}</span>{text}</div>')
+    return "".join(rows)
 
 
 def distinct_hits(hits, overlap: float = 0.5) -> list:
