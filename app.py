@@ -22,7 +22,7 @@ from docqa.app_claims import CLAIM_TEXTS, claim_head_html, detail_rows, quote_ht
 from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
                                library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
-                               progress_step, reference_for, safe_corpus_file, scroll_script,
+                               ProgressClock, progress_step, reference_for, safe_corpus_file, scroll_script,
                                session_json, session_markdown, signal_rows, table_html,
                                unrepeated_ranges, uploader_css)
 from docqa.errors import DocqaError, QueryError
@@ -554,11 +554,12 @@ def run_change(T: dict, change, flash_of) -> None:
     until the change is complete and then honoured."""
     bar = st.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
     held: list[BaseException] = []
+    clock = ProgressClock()
 
     def progress(phase: str, done: int, total: int) -> None:
         if held:
             return
-        fraction, text = progress_step(T, phase, done, total)
+        fraction, text = progress_step(T, phase, done, total, clock.left(phase, done, total))
         try:
             bar.progress(fraction, text=text)
         except (KeyboardInterrupt, SystemExit):

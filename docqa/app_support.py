@@ -356,14 +356,42 @@ def document_rows(engine) -> list[dict]:
 PROGRESS_SPANS = {"read": (0.0, 0.4), "embed": (0.4, 0.95), "write": (0.95, 1.0)}
 
 
-def progress_step(T: dict, phase: str, done: int, total: int) -> tuple[float, str]:
-    """(fraction of the bar, its text) for a library progress event."""
+def progress_step(T: dict, phase: str, done: int, total: int, left: float | None = None) -> tuple[float, str]:
+    """(fraction of the bar, its text) for a library progress event; `left` is the estimated
+    seconds still to go (ProgressClock), shown when known."""
     lo, hi = PROGRESS_SPANS.get(phase, (0.0, 1.0))
     share = min(1.0, max(0.0, done / total)) if total else 1.0
     text = T["prog_write"] if phase == "write" else T[f"prog_{phase}"].format(done=done, total=total)
     if phase == "write" and done >= total:
         text = T["prog_done"]
+    elif left is not None:
+        text += " · " + (T["prog_left_s"].format(n=max(1, round(left))) if left < 90
+                         else T["prog_left_min"].format(n=round(left / 60)))
     return lo + (hi - lo) * share, text
+
+
+class ProgressClock:
+    """One time estimate for a rebuild: from the rate at which the new texts are embedded, the phase
+    that takes the time (reading every file and writing the build take seconds). None until the
+    embedding has run for `settle` seconds, and outside it."""
+
+    def __init__(self, settle: float = 1.0, now=None):
+        import time
+
+        self.settle, self.now = settle, now or time.monotonic
+        self.start: tuple[float, int] | None = None  # (when, done) at the first embedding event
+
+    def left(self, phase: str, done: int, total: int) -> float | None:
+        if phase != "embed" or not total:
+            return None
+        now = self.now()
+        if self.start is None:
+            self.start = (now, done)
+            return None
+        since, first = self.start
+        if now - since < self.settle or done <= first:
+            return None
+        return (now - since) / (done - first) * max(0, total - done)
 
 
 # The readers' reasons (ingest/readers.py, ingest/budget.py, docqa/library.py) in Dutch, by their start.
@@ -483,6 +511,7 @@ TEXTS = {
         "prog_read": "Documenten lezen: {done} van {total}",
         "prog_embed": "Passages en antwoordeenheden embedden: {done} van {total} nieuwe teksten",
         "prog_write": "Index schrijven…", "prog_done": "Klaar",
+        "prog_left_s": "nog ongeveer {n} s", "prog_left_min": "nog ongeveer {n} min",
         "lib_type": "{file} is geweigerd: alleen .pdf- en .txt-bestanden kunnen worden toegevoegd.",
         "lib_empty": "{file} is geweigerd: het bestand is leeg.",
         "lib_size": "{file} is geweigerd: het is {size} MB en de grens is {limit} MB.",
@@ -574,6 +603,7 @@ TEXTS = {
         "prog_read": "Reading documents: {done} of {total}",
         "prog_embed": "Embedding passages and answer units: {done} of {total} new texts",
         "prog_write": "Writing the index…", "prog_done": "Done",
+        "prog_left_s": "about {n} s left", "prog_left_min": "about {n} min left",
         "lib_other": "This did not work; nothing was changed.",
         "lib_detail": "Technical message: {msg}",
         "notice": "Note: {msg}",

@@ -594,3 +594,17 @@ def test_overlapping_passages_show_their_shared_sentence_once():
     cut = sup.unrepeated_ranges([passage(0, at("orm")), after])[1]
     assert after.text[slice(*cut)] == "is 97,5%. Storingen gaan binnen vier uur weg."
     assert sup.unrepeated_ranges([first, passage(at("Alfa"), at(" is"))])[1] == (0, 0)  # all shown above
+
+
+def test_a_rebuild_shows_one_time_estimate_from_the_embedding_rate():
+    ticks = iter([0.0, 0.5, 2.0, 4.0, 4.0])
+    clock = sup.ProgressClock(now=lambda: next(ticks))
+    assert clock.left("read", 3, 6) is None  # reading: no estimate
+    assert clock.left("embed", 0, 400) is None  # the first embedding event starts the clock (t=0)
+    assert clock.left("embed", 10, 400) is None  # not settled yet (t=0.5)
+    assert clock.left("embed", 100, 400) == pytest.approx(6.0)  # 100 texts in 2 s: 300 more in 6 s
+    fraction, text = sup.progress_step(sup.TEXTS["nl"], "embed", 100, 400, 6.0)
+    assert 0.4 < fraction < 0.95 and text.endswith("· nog ongeveer 6 s")
+    assert sup.progress_step(sup.TEXTS["nl"], "embed", 100, 400, 600)[1].endswith("nog ongeveer 10 min")
+    assert sup.progress_step(sup.TEXTS["en"], "embed", 100, 400, None)[1].endswith("new texts")
+    assert sup.progress_step(sup.TEXTS["nl"], "write", 1, 1, 3.0)[1] == "Klaar"
