@@ -540,19 +540,25 @@ def library():
 
 
 def show_flash() -> None:
-    """The outcome of the last add or remove, kept over the rerun that loads the new index."""
-    for level, text in st.session_state.pop("lib_flash", []):
-        getattr(st, level)(text)
+    """The outcome of the last add or remove, kept over the rerun that loads the new index.
+
+    Always one container, empty or not: while a run is under way Streamlit still shows the previous
+    run's elements from where the new run has got to, and one element more or less up here shifted
+    the whole page, so that the old upload form showed a second time under the progress bar."""
+    with st.container():
+        for level, text in st.session_state.pop("lib_flash", []):
+            getattr(st, level)(text)
 
 
-def run_change(T: dict, change, flash_of) -> None:
+def run_change(T: dict, change, flash_of, slot=None) -> None:
     """Run an add or remove under one progress bar. On success the messages `flash_of(result)` are
     kept for the rerun that loads the new index; a refusal is shown here.
 
     A click during the build makes Streamlit raise its rerun (or stop) request from the next element
     drawn: the progress bar. Raised there, it would break the change off half-way, so it is held
     until the change is complete and then honoured."""
-    bar = st.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
+    slot = slot or st.empty()  # where the bar and then a refusal stand (the upload form's keeps its place)
+    bar = slot.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
     held: list[BaseException] = []
     clock = ProgressClock()
 
@@ -585,9 +591,9 @@ def run_change(T: dict, change, flash_of) -> None:
         if held:
             raise held[0]
         st.rerun()
-    bar.empty()
-    for level, text in messages:
-        getattr(st, level)(text)
+    with slot.container():
+        for level, text in messages:
+            getattr(st, level)(text)
 
 
 def upload_form(T: dict) -> None:
@@ -606,10 +612,11 @@ def upload_form(T: dict) -> None:
         year = right.number_input(T["add_year"], min_value=limits.min_year, max_value=limits.max_year, value=None,
                                   step=1, key="upload_year")
         submitted = st.form_submit_button(T["add_button"], type="primary")
+    slot = st.empty()  # in every run, so that the progress bar never moves the page under it (show_flash)
     if not submitted:
         return
     if file is None:
-        st.warning(T["add_no_file"])
+        slot.warning(T["add_no_file"])
         return
     upload = Upload(file.name, file.getvalue(), title=title or None, organisation=organisation or None,
                     year=int(year) if year is not None else None)
@@ -626,7 +633,7 @@ def upload_form(T: dict) -> None:
         return flash
 
     # the next run loads the new build (CURRENT changed): searchable without a restart
-    run_change(T, lambda progress: library().add(upload, progress), flash_of)
+    run_change(T, lambda progress: library().add(upload, progress), flash_of, slot)
 
 
 def delete_form(T: dict, loaded) -> None:
