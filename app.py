@@ -159,17 +159,22 @@ def is_empty(question: str) -> bool:
 
 
 def show_error(T: dict, error: tuple[str, str, str]) -> None:
+    """The message in the interface's language, and the library's own (English) words, when they
+    say more, in a line of their own: one language per message."""
     level, key, msg = error
+    detail = msg
     if key == "unexpected":
         kind, _, msg = msg.partition("|")
-        text = T[key].format(kind=md_escape(kind), msg=md_escape(msg))
+        text, detail = T[key], f"{kind}: {msg}"
     elif key == "index_problem":
-        text = T[key].format(index=md_escape(config.index_dir()), msg=md_escape(msg))
+        text = T[key].format(index=md_escape(config.index_dir()))
     elif "no passages match these filters" in msg:
-        text = T["no_filter_match"]  # one language per message
+        text, detail = T["no_filter_match"], None
     else:
-        text = T[key].format(msg=md_escape(msg))
+        text = T[key]
     (st.warning if level == "warning" else st.error)(text)
+    if detail:
+        st.caption(md_escape(T["lib_detail"].format(msg=detail)))
 
 
 def show_index_problem(T: dict, exc: IndexProblem) -> None:
@@ -178,7 +183,8 @@ def show_index_problem(T: dict, exc: IndexProblem) -> None:
     if isinstance(exc, IndexMissingError):
         st.error(T["no_index"].format(index=md_escape(index)))
     else:
-        st.error(T["index_problem"].format(index=md_escape(index), msg=md_escape(exc)))
+        st.error(T["index_problem"].format(index=md_escape(index)))
+        st.caption(md_escape(T["lib_detail"].format(msg=exc)))
     make = "make index" if index.resolve() == config.DEFAULT_INDEX.resolve() else f"make index INDEX={index}"
     st.code(f"{make}\n{build_command(corpus, index)}", language="bash")
 

@@ -224,7 +224,8 @@ def test_damaged_index_gives_message(monkeypatch, small_index, small_corpus):
 
     (current_build(small_index) / "passages.jsonl").write_text("kapot\n", encoding="utf-8")
     at = app_at(monkeypatch, small_index, small_corpus)
-    assert "kan niet worden geladen" in at.error[0].value and "checksum" in at.error[0].value
+    assert "kan niet worden geladen" in at.error[0].value and "checksum" not in at.error[0].value
+    assert any("Technische melding" in c.value and "checksum" in c.value for c in at.caption)  # on a line of its own
     assert "docqa ingest" in at.code[0].value
 
 
