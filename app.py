@@ -105,22 +105,34 @@ def filter_options(docs: dict, chosen_docs, chosen_orgs, chosen_years) -> tuple[
     return doc_ids, orgs, years
 
 
+def document_label(meta) -> str:
+    """"Title (organisation, year)" for the document filter, leaving out what the document lacks."""
+    extra = ", ".join(x for x in (meta.organisation.split(" (")[0], str(meta.year or "")) if x)
+    return f"{meta.title} ({extra})" if extra else meta.title
+
+
 def sidebar_settings(T: dict, engine) -> tuple[dict, bool]:
     """The search settings for the next question, and whether to show the per-side scores."""
     docs = engine.document_meta
     sb = st.sidebar
     sb.subheader(T["filters"])
     state = st.session_state
-    years_chosen = [int(y) for y in state.get("f_years") or [] if str(y).lstrip("-").isdigit()]
-    doc_ids, orgs, years = filter_options(docs, state.get("f_docs") or [], state.get("f_orgs") or [], years_chosen)
+    # a choice the index no longer holds (a document removed on the documents page) is dropped: it
+    # would match nothing, and the search's refusal would name it in English
+    orgs_known, years_known = {d.organisation for d in docs.values()}, {d.year for d in docs.values()}
+    for key, known in (("f_docs", docs), ("f_orgs", orgs_known), ("f_years", years_known)):
+        if any(v not in known for v in state.get(key) or []):
+            state[key] = [v for v in state[key] if v in known]
+    doc_ids, orgs, years = filter_options(docs, state.get("f_docs") or [], state.get("f_orgs") or [],
+                                          state.get("f_years") or [])
     chosen_docs = sb.multiselect(T["f_docs"], doc_ids, key="f_docs", placeholder=T["choose"],
-                                 format_func=lambda d: f"{docs[d].title} ({docs[d].organisation.split(' (')[0]}"
-                                                       f", {docs[d].year or '?'})" if d in docs else d)
+                                 format_func=lambda d: document_label(docs[d]) if d in docs else d)
     chosen_orgs = sb.multiselect(T["f_orgs"], orgs, key="f_orgs", placeholder=T["choose"])
     chosen_years = sb.multiselect(T["f_years"], years, key="f_years", placeholder=T["choose"])
     sb.divider()
     mode = sb.radio(T["mode"], list(MODES), key="mode", format_func=lambda m: T[f"mode_{m}"])
-    k = sb.slider(T["k"], 1, MAX_K, DEFAULT_K, key="k")
+    state.setdefault("k", DEFAULT_K)  # the default through the state alone (keep_settings writes it back)
+    k = sb.slider(T["k"], 1, MAX_K, key="k")
     show_scores = sb.toggle(T["show_scores"], key="show_scores")
     settings = {"mode": mode, "k": int(k), "docs": list(chosen_docs), "orgs": list(chosen_orgs),
                 "years": [int(y) for y in chosen_years]}

@@ -197,3 +197,25 @@ def test_a_rerun_during_the_build_waits_for_the_change(monkeypatch, small_index,
     assert "is toegevoegd als document 'omega'" in plain(at.success[0].value)
     assert "omega" in listed_docs(at) and (small_corpus / "omega.pdf").is_file()
     assert "[omega]" in (small_corpus / "manifest.toml").read_text(encoding="utf-8")
+
+
+def test_a_filter_on_a_removed_document_is_dropped(monkeypatch, tmp_path):
+    """Filtering on a document and then removing it: the way back to the questions neither fails nor
+    answers with the search's English refusal; documents without organisation or year are labelled
+    by their title alone."""
+    from tests.conftest import build_small_hash_index
+
+    monkeypatch.setenv("DOCQA_CACHE", str(tmp_path / "cache"))
+    at = app_at(monkeypatch, build_small_hash_index(tmp_path), tmp_path / "corpus")
+    options = at.sidebar.multiselect(key="f_docs").options
+    assert "Extra 1" in options and not any("(, ?)" in o or "?)" in o for o in options)
+    at.sidebar.multiselect(key="f_docs").set_value(["extra-1"]).run()
+    at.sidebar.radio(key="page").set_value("docs").run()
+    at.selectbox(key="del_doc").set_value("extra-1").run()
+    next(b for b in at.button if b.key == "del_ask").click().run()
+    next(b for b in at.button if b.key == "del_yes").click().run()
+    assert "extra-1" not in listed_docs(at)
+    at.sidebar.radio(key="page").set_value("ask").run()
+    assert at.sidebar.multiselect(key="f_docs").value == []
+    ask(at, "welke norm heeft Alfa")
+    assert not at.warning and not at.error and card_docs(at)
