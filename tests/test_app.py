@@ -609,3 +609,12 @@ def test_a_rebuild_shows_one_time_estimate_from_the_embedding_rate():
     assert sup.progress_step(sup.TEXTS["nl"], "embed", 100, 400, 600)[1].endswith("nog ongeveer 10 min")
     assert sup.progress_step(sup.TEXTS["en"], "embed", 100, 400, None)[1].endswith("new texts")
     assert sup.progress_step(sup.TEXTS["nl"], "write", 1, 1, 3.0)[1] == "Klaar"
+
+
+def test_filters_stand_only_where_they_act_and_are_kept(monkeypatch, small_index, small_corpus):
+    at = app_at(monkeypatch, small_index, small_corpus)
+    at.sidebar.multiselect(key="f_orgs").set_value(["Beta"]).run()
+    at.sidebar.radio(key="page").set_value("docs").run()
+    assert not at.sidebar.multiselect and not at.sidebar.slider  # the documents page: no search settings
+    at.sidebar.radio(key="page").set_value("ask").run()
+    assert at.sidebar.multiselect(key="f_orgs").value == ["Beta"]  # and kept for the way back
