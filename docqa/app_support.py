@@ -364,6 +364,8 @@ def progress_step(T: dict, phase: str, done: int, total: int, left: float | None
     text = T["prog_write"] if phase == "write" else T[f"prog_{phase}"].format(done=done, total=total)
     if phase == "write" and done >= total:
         text = T["prog_done"]
+    elif phase == "read" and total and done >= total:  # then the word index is built, for seconds
+        text = T["prog_read_done"].format(total=total)
     elif left is not None:
         text += " · " + (T["prog_left_s"].format(n=max(1, round(left))) if left < 90
                          else T["prog_left_min"].format(n=round(left / 60)))
@@ -372,24 +374,27 @@ def progress_step(T: dict, phase: str, done: int, total: int, left: float | None
 
 class ProgressClock:
     """One time estimate for a rebuild: from the rate at which the new texts are embedded, the phase
-    that takes the time (reading every file and writing the build take seconds). None until the
+    that takes the time (reading every file and writing the build take seconds). The rate is that of
+    the last `window` events: the first batch also loads the model, and the long passages come before
+    the short answer units, so the rate since the start would overestimate for long. None until the
     embedding has run for `settle` seconds, and outside it."""
 
-    def __init__(self, settle: float = 1.0, now=None):
+    def __init__(self, settle: float = 1.0, window: int = 4, now=None):
         import time
+        from collections import deque
 
         self.settle, self.now = settle, now or time.monotonic
-        self.start: tuple[float, int] | None = None  # (when, done) at the first embedding event
+        self.events: deque[tuple[float, int]] = deque(maxlen=window + 1)  # (when, done) of the latest events
+        self.started: float | None = None
 
     def left(self, phase: str, done: int, total: int) -> float | None:
         if phase != "embed" or not total:
             return None
         now = self.now()
-        if self.start is None:
-            self.start = (now, done)
-            return None
-        since, first = self.start
-        if now - since < self.settle or done <= first:
+        self.started = now if self.started is None else self.started
+        self.events.append((now, done))
+        (since, first), settled = self.events[0], now - self.started >= self.settle
+        if not settled or done <= first or now <= since:
             return None
         return (now - since) / (done - first) * max(0, total - done)
 
@@ -512,6 +517,7 @@ TEXTS = {
         "prog_embed": "Passages en antwoordeenheden embedden: {done} van {total} nieuwe teksten",
         "prog_write": "Index schrijven…", "prog_done": "Klaar",
         "prog_left_s": "nog ongeveer {n} s", "prog_left_min": "nog ongeveer {n} min",
+        "prog_read_done": "{total} documenten gelezen; de woordindex bouwen…",
         "lib_type": "{file} is geweigerd: alleen .pdf- en .txt-bestanden kunnen worden toegevoegd.",
         "lib_empty": "{file} is geweigerd: het bestand is leeg.",
         "lib_size": "{file} is geweigerd: het is {size} MB en de grens is {limit} MB.",
@@ -604,6 +610,7 @@ TEXTS = {
         "prog_embed": "Embedding passages and answer units: {done} of {total} new texts",
         "prog_write": "Writing the index…", "prog_done": "Done",
         "prog_left_s": "about {n} s left", "prog_left_min": "about {n} min left",
+        "prog_read_done": "{total} documents read; building the word index…",
         "lib_other": "This did not work; nothing was changed.",
         "lib_detail": "Technical message: {msg}",
         "notice": "Note: {msg}",

@@ -598,17 +598,22 @@ def test_overlapping_passages_show_their_shared_sentence_once():
 
 
 def test_a_rebuild_shows_one_time_estimate_from_the_embedding_rate():
-    ticks = iter([0.0, 0.5, 2.0, 4.0, 4.0])
-    clock = sup.ProgressClock(now=lambda: next(ticks))
+    ticks = iter([0.0, 0.5, 2.0, 3.0, 4.0, 5.0, 6.0])
+    clock = sup.ProgressClock(window=2, now=lambda: next(ticks))
     assert clock.left("read", 3, 6) is None  # reading: no estimate
     assert clock.left("embed", 0, 400) is None  # the first embedding event starts the clock (t=0)
     assert clock.left("embed", 10, 400) is None  # not settled yet (t=0.5)
-    assert clock.left("embed", 100, 400) == pytest.approx(6.0)  # 100 texts in 2 s: 300 more in 6 s
+    assert clock.left("embed", 40, 400) == pytest.approx(18.0)  # 40 texts in 2 s: 360 more in 18 s
+    assert clock.left("embed", 100, 400) == pytest.approx(300 * 2.5 / 90)  # the last two events' rate
+    assert clock.left("embed", 200, 400) == pytest.approx(200 * 2.0 / 160)  # (t=2 to 4)
     fraction, text = sup.progress_step(sup.TEXTS["nl"], "embed", 100, 400, 6.0)
     assert 0.4 < fraction < 0.95 and text.endswith("· nog ongeveer 6 s")
     assert sup.progress_step(sup.TEXTS["nl"], "embed", 100, 400, 600)[1].endswith("nog ongeveer 10 min")
     assert sup.progress_step(sup.TEXTS["en"], "embed", 100, 400, None)[1].endswith("new texts")
     assert sup.progress_step(sup.TEXTS["nl"], "write", 1, 1, 3.0)[1] == "Klaar"
+    # all files read: the bar says what comes next instead of standing on "7 van 7"
+    assert sup.progress_step(sup.TEXTS["nl"], "read", 7, 7)[1] == "7 documenten gelezen; de woordindex bouwen…"
+    assert sup.progress_step(sup.TEXTS["nl"], "read", 3, 7)[1] == "Documenten lezen: 3 van 7"
 
 
 def test_filters_stand_only_where_they_act_and_are_kept(monkeypatch, small_index, small_corpus):
