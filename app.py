@@ -251,7 +251,7 @@ def render_answer(T: dict, answer) -> None:
                     unsafe_allow_html=True)
     if len(answer.citations) > 0:
         st.caption(T["all_refs"])
-        st.code(all_references(answer), language=None)
+        st.code(all_references(answer), language=None, wrap_lines=True)  # a long reference wraps, never cut
 
 
 def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
@@ -291,14 +291,15 @@ def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool
                 score=hit.score, br=hit.bm25_rank or "–", bs=_fmt(hit.bm25_score), dr=hit.dense_rank or "–",
                 ds=_fmt(hit.dense_score))), "font-size:0.8em;opacity:0.75"), unsafe_allow_html=True)
         text = highlight_html(shown, spans, citation.span if citation else None)
-        st.markdown(block(("…" if lo > 0 else "") + text + ("…" if hi < len(p.text) else "")), unsafe_allow_html=True)
+        text = ("…" if lo > 0 else "") + text + ("…" if hi < len(p.text) else "")
+        st.markdown(block(text), unsafe_allow_html=True)
         if is_pdf_passage(p):
             page_view(T, engine, p, citation.quote if citation else None, key)
         else:
             whole = part is None or part == (0, len(p.text))
             context_view(T, engine, p, spans if whole else engine.highlight(p.text, question))
         st.caption(T["reference"])
-        st.code(citation.reference() if citation else reference_for(hit), language=None)
+        st.code(citation.reference() if citation else reference_for(hit), language=None, wrap_lines=True)
         if is_pdf_passage(p):
             pdf_button(T, p, key)
 
@@ -481,7 +482,7 @@ def render_check_row(T: dict, engine, row: dict, key: str, show_scores: bool) ->
             st.markdown(f"**{T['source_sentence']}** [1]")
             st.markdown(block(quote_html(T, first.quote, result.details, result.verdict), "font-size:1.05em"),
                         unsafe_allow_html=True)
-            st.code(first.reference(), language=None)
+            st.code(first.reference(), language=None, wrap_lines=True)
         if result.details:
             with st.expander(T["details"], expanded=result.verdict != "supported"):
                 st.dataframe(detail_rows(T, result.details), hide_index=True)
@@ -495,7 +496,7 @@ def render_check_row(T: dict, engine, row: dict, key: str, show_scores: bool) ->
             with st.expander(T["compare"]):
                 other = result.citations[1]
                 st.markdown(block(escape(other.quote)), unsafe_allow_html=True)
-                st.code(other.reference(), language=None)
+                st.code(other.reference(), language=None, wrap_lines=True)
 
 
 def check_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> None:

@@ -623,3 +623,9 @@ def test_filters_stand_only_where_they_act_and_are_kept(monkeypatch, small_index
     assert not at.sidebar.multiselect and not at.sidebar.slider  # the documents page: no search settings
     at.sidebar.radio(key="page").set_value("ask").run()
     assert at.sidebar.multiselect(key="f_orgs").value == ["Beta"]  # and kept for the way back
+
+
+def test_references_wrap_instead_of_being_cut(monkeypatch, small_index, small_corpus):
+    at = ask(app_at(monkeypatch, small_index, small_corpus), "Hoeveel medewerkers had Beta eind 2023?")
+    references = [c for c in at.code if c.language in (None, "", "plaintext")]
+    assert references and all(c.proto.wrap_lines for c in references), [c.proto for c in references]
