@@ -238,7 +238,8 @@ def signal_rows(signals: dict, lang: str = "nl") -> list[dict]:
 def table_html(kind: str, headers: list[str], rows: list[list], keys: list[str] | None = None) -> str:
     """A small table as one line of escaped HTML (for st.markdown with unsafe_allow_html): its cells
     wrap, so nothing is cut (st.dataframe cuts long cells and adds an English toolbar); numbers
-    align right, an empty cell shows "—", a (text, note) pair shows the note small under the text. `keys` marks each row (`data-key`) for tests and styling."""
+    align right, an empty cell shows "—", a (text, note) pair shows the note small under the text.
+    `keys` marks each row (`data-key`) for tests and styling."""
     def cell(v) -> str:
         if isinstance(v, tuple):  # (text, a second line in small print)
             return f'<td>{escape(v[0])}<br><small style="opacity:0.7">{escape(v[1])}</small></td>'

@@ -220,7 +220,8 @@ def test_the_uploader_speaks_the_interface_language(served, tmp_path):
 TABLE_FIT_JS = """() => {
   const table = document.querySelector('table[data-table="documents"]');
   const box = table.parentElement.getBoundingClientRect(), main = document.querySelector('[data-testid="stMain"]');
-  return [table.parentElement.scrollWidth, table.parentElement.clientWidth, box.right, main.getBoundingClientRect().right];
+  return [table.parentElement.scrollWidth, table.parentElement.clientWidth, box.right,
+          main.getBoundingClientRect().right];
 }"""
 
 
