@@ -523,7 +523,6 @@ def check_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> N
 
 def documents_page(T: dict, loaded, problem) -> None:
     st.title(T["docs_head"])
-    show_flash()
     if problem is not None:
         show_index_problem(T, problem)
         if isinstance(problem, IndexMissingError):  # the first document of a new index can be added here
@@ -558,25 +557,27 @@ def library():
     return Library.open(config.corpus_dir(), config.index_dir())
 
 
-def show_flash() -> None:
-    """The outcome of the last add or remove, kept over the rerun that loads the new index.
+def show_flash(where: str, slot) -> None:
+    """The outcome of the last add or remove (`where`), kept over the rerun that loads the new index,
+    in `slot` under the form the user just used: the top of the page is out of view by then."""
+    flash = st.session_state.get("lib_flash")
+    if flash and flash[0] == where:
+        del st.session_state["lib_flash"]
+        with slot.container():
+            for level, text in flash[1]:
+                getattr(st, level)(text)
 
-    Always one container, empty or not: while a run is under way Streamlit still shows the previous
-    run's elements from where the new run has got to, and one element more or less up here shifted
-    the whole page, so that the old upload form showed a second time under the progress bar."""
-    with st.container():
-        for level, text in st.session_state.pop("lib_flash", []):
-            getattr(st, level)(text)
 
-
-def run_change(T: dict, change, flash_of, slot=None) -> None:
+def run_change(T: dict, change, flash_of, slot, where: str) -> None:
     """Run an add or remove under one progress bar. On success the messages `flash_of(result)` are
     kept for the rerun that loads the new index; a refusal is shown here.
 
     A click during the build makes Streamlit raise its rerun (or stop) request from the next element
     drawn: the progress bar. Raised there, it would break the change off half-way, so it is held
     until the change is complete and then honoured."""
-    slot = slot or st.empty()  # where the bar and then a refusal stand (the upload form's keeps its place)
+    # `slot` is where the bar and then a refusal stand: a place its form keeps in every run (while a
+    # run is under way Streamlit still shows the previous run's elements from where the new run has
+    # got to, and an element more or less shifted the page: the old upload form stood under the bar)
     bar = slot.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
     held: list[BaseException] = []
     clock = ProgressClock()
@@ -606,7 +607,7 @@ def run_change(T: dict, change, flash_of, slot=None) -> None:
     if result is not None:
         messages = flash_of(result)
     if held or result is not None:
-        st.session_state["lib_flash"] = messages  # shown by the next run, with the new index loaded
+        st.session_state["lib_flash"] = (where, messages)  # shown by the next run, with the new index loaded
         if held:
             raise held[0]
         st.rerun()
@@ -631,7 +632,8 @@ def upload_form(T: dict) -> None:
         year = right.number_input(T["add_year"], min_value=limits.min_year, max_value=limits.max_year, value=None,
                                   step=1, key="upload_year")
         submitted = st.form_submit_button(T["add_button"], type="primary")
-    slot = st.empty()  # in every run, so that the progress bar never moves the page under it (show_flash)
+    slot = st.empty()  # in every run (run_change)
+    show_flash("add", slot)
     if not submitted:
         return
     if file is None:
@@ -652,7 +654,7 @@ def upload_form(T: dict) -> None:
         return flash
 
     # the next run loads the new build (CURRENT changed): searchable without a restart
-    run_change(T, lambda progress: library().add(upload, progress), flash_of, slot)
+    run_change(T, lambda progress: library().add(upload, progress), flash_of, slot, "add")
 
 
 def delete_form(T: dict, loaded) -> None:
@@ -669,6 +671,7 @@ def delete_form(T: dict, loaded) -> None:
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(T["del_choose"], sorted(docs), key="del_doc", format_func=lambda d: f"{d}: {docs[d].title}")
         right.button(T["del_button"], key="del_ask", on_click=_ask_delete)
+        show_flash("del", st.empty())
         return
     st.warning(md_escape(T["del_confirm"].format(doc_id=pending, file=Path(docs[pending].path).name)))
     yes, no, _ = st.columns([1, 1, 4])
@@ -678,7 +681,8 @@ def delete_form(T: dict, loaded) -> None:
         st.session_state["del_doc"] = pending  # still chosen if the removal is refused
         run_change(T, lambda progress: library().remove(pending, progress), lambda result: [
             ("success", md_escape(T["del_done"].format(doc_id=pending, docs=result.documents,
-                                                       seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))])
+                                                       seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))],
+                   st.empty(), "del")
 
 
 def _ask_delete() -> None:

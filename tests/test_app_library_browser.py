@@ -97,7 +97,10 @@ def test_an_uploaded_pdf_is_answerable_in_the_same_session(served, tmp_path):
     print(f"screenshot: {shot}")
     assert shot.stat().st_size > 20_000
     upload(page, "Omega plan.pdf", OMEGA_PDF, title="Plan waterbuffers", organisation="Omega-schap", year="2026")
-    wait_for_text(page, "is toegevoegd als document 'omega-plan'", timeout=120)
+    done = wait_for_text(page, "is toegevoegd als document 'omega-plan'", timeout=120)
+    page.wait_for_timeout(500)
+    box = done.bounding_box()  # under the form just used, not at the top of the page out of view
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= 800, box
     wait_for_text(page, "7 documenten")  # the reloaded index (the table itself is drawn on a canvas)
     assert (corpus / "omega-plan.pdf").read_bytes() == OMEGA_PDF
     radio = page.locator('[data-testid="stSidebar"] [role="radiogroup"] label').filter(has_text="Vragen")
