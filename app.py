@@ -22,8 +22,9 @@ from docqa.app_claims import CLAIM_TEXTS, claim_head_html, detail_rows, quote_ht
 from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
                                library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
-                               progress_step, reference_for, safe_corpus_file, scroll_script,
-                               session_json, session_markdown, signal_rows)
+                               ProgressClock, progress_step, reference_for, safe_corpus_file, scroll_script,
+                               session_json, session_markdown, signal_rows, table_html,
+                               unrepeated_ranges, uploader_css)
 from docqa.errors import DocqaError, QueryError
 from docqa.index.search import MODES, prepare_query
 from docqa.index.store import IndexMissingError, IndexProblem, current_build
@@ -104,22 +105,34 @@ def filter_options(docs: dict, chosen_docs, chosen_orgs, chosen_years) -> tuple[
     return doc_ids, orgs, years
 
 
+def document_label(meta) -> str:
+    """"Title (organisation, year)" for the document filter, leaving out what the document lacks."""
+    extra = ", ".join(x for x in (meta.organisation.split(" (")[0], str(meta.year or "")) if x)
+    return f"{meta.title} ({extra})" if extra else meta.title
+
+
 def sidebar_settings(T: dict, engine) -> tuple[dict, bool]:
     """The search settings for the next question, and whether to show the per-side scores."""
     docs = engine.document_meta
     sb = st.sidebar
     sb.subheader(T["filters"])
     state = st.session_state
-    years_chosen = [int(y) for y in state.get("f_years") or [] if str(y).lstrip("-").isdigit()]
-    doc_ids, orgs, years = filter_options(docs, state.get("f_docs") or [], state.get("f_orgs") or [], years_chosen)
+    # a choice the index no longer holds (a document removed on the documents page) is dropped: it
+    # would match nothing, and the search's refusal would name it in English
+    orgs_known, years_known = {d.organisation for d in docs.values()}, {d.year for d in docs.values()}
+    for key, known in (("f_docs", docs), ("f_orgs", orgs_known), ("f_years", years_known)):
+        if any(v not in known for v in state.get(key) or []):
+            state[key] = [v for v in state[key] if v in known]
+    doc_ids, orgs, years = filter_options(docs, state.get("f_docs") or [], state.get("f_orgs") or [],
+                                          state.get("f_years") or [])
     chosen_docs = sb.multiselect(T["f_docs"], doc_ids, key="f_docs", placeholder=T["choose"],
-                                 format_func=lambda d: f"{docs[d].title} ({docs[d].organisation.split(' (')[0]}"
-                                                       f", {docs[d].year or '?'})" if d in docs else d)
+                                 format_func=lambda d: document_label(docs[d]) if d in docs else d)
     chosen_orgs = sb.multiselect(T["f_orgs"], orgs, key="f_orgs", placeholder=T["choose"])
     chosen_years = sb.multiselect(T["f_years"], years, key="f_years", placeholder=T["choose"])
     sb.divider()
     mode = sb.radio(T["mode"], list(MODES), key="mode", format_func=lambda m: T[f"mode_{m}"])
-    k = sb.slider(T["k"], 1, MAX_K, DEFAULT_K, key="k")
+    state.setdefault("k", DEFAULT_K)  # the default through the state alone (keep_settings writes it back)
+    k = sb.slider(T["k"], 1, MAX_K, key="k")
     show_scores = sb.toggle(T["show_scores"], key="show_scores")
     settings = {"mode": mode, "k": int(k), "docs": list(chosen_docs), "orgs": list(chosen_orgs),
                 "years": [int(y) for y in chosen_years]}
@@ -158,17 +171,22 @@ def is_empty(question: str) -> bool:
 
 
 def show_error(T: dict, error: tuple[str, str, str]) -> None:
+    """The message in the interface's language, and the library's own (English) words, when they
+    say more, in a line of their own: one language per message."""
     level, key, msg = error
+    detail = msg
     if key == "unexpected":
         kind, _, msg = msg.partition("|")
-        text = T[key].format(kind=md_escape(kind), msg=md_escape(msg))
+        text, detail = T[key], f"{kind}: {msg}"
     elif key == "index_problem":
-        text = T[key].format(index=md_escape(config.index_dir()), msg=md_escape(msg))
+        text = T[key].format(index=md_escape(config.index_dir()))
     elif "no passages match these filters" in msg:
-        text = T["no_filter_match"]  # one language per message
+        text, detail = T["no_filter_match"], None
     else:
-        text = T[key].format(msg=md_escape(msg))
+        text = T[key]
     (st.warning if level == "warning" else st.error)(text)
+    if detail:
+        st.caption(md_escape(T["lib_detail"].format(msg=detail)))
 
 
 def show_index_problem(T: dict, exc: IndexProblem) -> None:
@@ -177,7 +195,8 @@ def show_index_problem(T: dict, exc: IndexProblem) -> None:
     if isinstance(exc, IndexMissingError):
         st.error(T["no_index"].format(index=md_escape(index)))
     else:
-        st.error(T["index_problem"].format(index=md_escape(index), msg=md_escape(exc)))
+        st.error(T["index_problem"].format(index=md_escape(index)))
+        st.caption(md_escape(T["lib_detail"].format(msg=exc)))
     make = "make index" if index.resolve() == config.DEFAULT_INDEX.resolve() else f"make index INDEX={index}"
     st.code(f"{make}\n{build_command(corpus, index)}", language="bash")
 
@@ -226,12 +245,13 @@ def render_answer(T: dict, answer) -> None:
     conf = T.get(f"conf_{answer.confidence}", answer.confidence)
     st.markdown(f"**{T['confidence']}:** {md_escape(conf)}")
     with st.expander(T["signals"]):
-        st.caption(T["signals_help"])
-        st.dataframe([{T["col_signal"]: r["signal"], T["col_value"]: r["value"]} for r in signal_rows(answer.signals)],
-                     hide_index=True)
+        rows = signal_rows(answer.signals, T["lang"])
+        st.markdown(block(table_html("signals", [T["col_signal"], T["col_value"], T["col_meaning"]],
+                                     [[r["signal"], r["value"], r["meaning"]] for r in rows]), "font-size:0.85em"),
+                    unsafe_allow_html=True)
     if len(answer.citations) > 0:
         st.caption(T["all_refs"])
-        st.code(all_references(answer), language=None)
+        st.code(all_references(answer), language=None, wrap_lines=True)  # a long reference wraps, never cut
 
 
 def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
@@ -242,14 +262,23 @@ def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
     if not hits:
         return
     st.markdown(f"**{T['not_found_near'] if answer.abstained else T['passages']}**")
-    for i, hit in enumerate(hits):
-        render_card(T, engine, hit, cited.get(hit.passage.chunk_id), answer.question, show_scores,
-                    key=f"q{n}-p{i}")
+    # what overlapping passages share is shown in the first card only (a cited passage is shown whole)
+    parts = unrepeated_ranges([h.passage for h in hits])
+    for i, (hit, part) in enumerate(zip(hits, parts)):
+        citation = cited.get(hit.passage.chunk_id)
+        if part == (0, 0) and citation is None:
+            continue
+        render_card(T, engine, hit, citation, answer.question, show_scores, key=f"q{n}-p{i}",
+                    part=None if citation else part)
 
 
-def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool, key: str) -> None:
+def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool, key: str,
+                part: tuple[int, int] | None = None) -> None:
+    """One passage card; `part` (start, end) shows only that part of its text, marked "…" where cut."""
     p = hit.passage
-    spans = engine.highlight(p.text, question)
+    lo, hi = part or (0, len(p.text))
+    shown = p.text[lo:hi]
+    spans = engine.highlight(shown, question)
     with st.container(border=True):
         title, *rest = passage_meta(p)
         marker = f"<b>&#91;{citation.n}&#93;</b> " if citation else ""
@@ -261,14 +290,16 @@ def render_card(T: dict, engine, hit, citation, question: str, show_scores: bool
             st.markdown(block(escape(T["scores"].format(
                 score=hit.score, br=hit.bm25_rank or "–", bs=_fmt(hit.bm25_score), dr=hit.dense_rank or "–",
                 ds=_fmt(hit.dense_score))), "font-size:0.8em;opacity:0.75"), unsafe_allow_html=True)
-        st.markdown(block(highlight_html(p.text, spans, citation.span if citation else None)),
-                    unsafe_allow_html=True)
+        text = highlight_html(shown, spans, citation.span if citation else None)
+        text = ("…" if lo > 0 else "") + text + ("…" if hi < len(p.text) else "")
+        st.markdown(block(text), unsafe_allow_html=True)
         if is_pdf_passage(p):
             page_view(T, engine, p, citation.quote if citation else None, key)
         else:
-            context_view(T, engine, p, spans)
+            whole = part is None or part == (0, len(p.text))
+            context_view(T, engine, p, spans if whole else engine.highlight(p.text, question))
         st.caption(T["reference"])
-        st.code(citation.reference() if citation else reference_for(hit), language=None)
+        st.code(citation.reference() if citation else reference_for(hit), language=None, wrap_lines=True)
         if is_pdf_passage(p):
             pdf_button(T, p, key)
 
@@ -451,7 +482,7 @@ def render_check_row(T: dict, engine, row: dict, key: str, show_scores: bool) ->
             st.markdown(f"**{T['source_sentence']}** [1]")
             st.markdown(block(quote_html(T, first.quote, result.details, result.verdict), "font-size:1.05em"),
                         unsafe_allow_html=True)
-            st.code(first.reference(), language=None)
+            st.code(first.reference(), language=None, wrap_lines=True)
         if result.details:
             with st.expander(T["details"], expanded=result.verdict != "supported"):
                 st.dataframe(detail_rows(T, result.details), hide_index=True)
@@ -465,7 +496,7 @@ def render_check_row(T: dict, engine, row: dict, key: str, show_scores: bool) ->
             with st.expander(T["compare"]):
                 other = result.citations[1]
                 st.markdown(block(escape(other.quote)), unsafe_allow_html=True)
-                st.code(other.reference(), language=None)
+                st.code(other.reference(), language=None, wrap_lines=True)
 
 
 def check_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> None:
@@ -492,7 +523,6 @@ def check_page(T: dict, loaded, problem, settings: dict, show_scores: bool) -> N
 
 def documents_page(T: dict, loaded, problem) -> None:
     st.title(T["docs_head"])
-    show_flash()
     if problem is not None:
         show_index_problem(T, problem)
         if isinstance(problem, IndexMissingError):  # the first document of a new index can be added here
@@ -503,8 +533,12 @@ def documents_page(T: dict, loaded, problem) -> None:
     st.markdown(block(escape(T["built"].format(created=created, encoder=(info.get("encoder") or {}).get("id", "?"),
                                                docs=info["documents"], passages=info["passages"]))),
                 unsafe_allow_html=True)
-    rows = [{T[f"col_{k}"]: v for k, v in row.items()} for row in document_rows(loaded)]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # an HTML table whose cells wrap, so nothing is cut at 1280 px; the file name under the document
+    rows = document_rows(loaded)
+    columns = ("title", "organisation", "year", "kind", "passages")
+    st.markdown(block(table_html("documents", [T["col_doc_id"]] + [T[f"col_{k}"] for k in columns],
+                                 [[(r["doc_id"], r["file"])] + [r[k] for k in columns] for r in rows],
+                                 keys=[r["doc_id"] for r in rows]), "font-size:0.9em"), unsafe_allow_html=True)
     if m.get("skipped"):
         with st.expander(T["skipped"]):
             for row in m["skipped"]:
@@ -523,26 +557,35 @@ def library():
     return Library.open(config.corpus_dir(), config.index_dir())
 
 
-def show_flash() -> None:
-    """The outcome of the last add or remove, kept over the rerun that loads the new index."""
-    for level, text in st.session_state.pop("lib_flash", []):
-        getattr(st, level)(text)
+def show_flash(where: str, slot) -> None:
+    """The outcome of the last add or remove (`where`), kept over the rerun that loads the new index,
+    in `slot` under the form the user just used: the top of the page is out of view by then."""
+    flash = st.session_state.get("lib_flash")
+    if flash and flash[0] == where:
+        del st.session_state["lib_flash"]
+        with slot.container():
+            for level, text in flash[1]:
+                getattr(st, level)(text)
 
 
-def run_change(T: dict, change, flash_of) -> None:
+def run_change(T: dict, change, flash_of, slot, where: str) -> None:
     """Run an add or remove under one progress bar. On success the messages `flash_of(result)` are
     kept for the rerun that loads the new index; a refusal is shown here.
 
     A click during the build makes Streamlit raise its rerun (or stop) request from the next element
     drawn: the progress bar. Raised there, it would break the change off half-way, so it is held
     until the change is complete and then honoured."""
-    bar = st.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
+    # `slot` is where the bar and then a refusal stand: a place its form keeps in every run (while a
+    # run is under way Streamlit still shows the previous run's elements from where the new run has
+    # got to, and an element more or less shifted the page: the old upload form stood under the bar)
+    bar = slot.progress(0.0, text=T["prog_read"].format(done=0, total="…"))
     held: list[BaseException] = []
+    clock = ProgressClock()
 
     def progress(phase: str, done: int, total: int) -> None:
         if held:
             return
-        fraction, text = progress_step(T, phase, done, total)
+        fraction, text = progress_step(T, phase, done, total, clock.left(phase, done, total))
         try:
             bar.progress(fraction, text=text)
         except (KeyboardInterrupt, SystemExit):
@@ -564,13 +607,13 @@ def run_change(T: dict, change, flash_of) -> None:
     if result is not None:
         messages = flash_of(result)
     if held or result is not None:
-        st.session_state["lib_flash"] = messages  # shown by the next run, with the new index loaded
+        st.session_state["lib_flash"] = (where, messages)  # shown by the next run, with the new index loaded
         if held:
             raise held[0]
         st.rerun()
-    bar.empty()
-    for level, text in messages:
-        getattr(st, level)(text)
+    with slot.container():
+        for level, text in messages:
+            getattr(st, level)(text)
 
 
 def upload_form(T: dict) -> None:
@@ -580,6 +623,7 @@ def upload_form(T: dict) -> None:
     st.markdown(T["add_intro"].format(corpus=md_escape(config.corpus_dir())))
     limits = LibrarySettings()
     limit_mb = max(1, -(-limits.max_bytes // (1024 * 1024)))
+    st.html(uploader_css(T, "upload_file", limit_mb))  # the uploader's own words in the interface's language
     with st.form("upload_form", clear_on_submit=True):
         file = st.file_uploader(T["add_file"], type=["pdf", "txt"], key="upload_file", max_upload_size=limit_mb)
         left, middle, right = st.columns([3, 3, 1])
@@ -588,10 +632,12 @@ def upload_form(T: dict) -> None:
         year = right.number_input(T["add_year"], min_value=limits.min_year, max_value=limits.max_year, value=None,
                                   step=1, key="upload_year")
         submitted = st.form_submit_button(T["add_button"], type="primary")
+    slot = st.empty()  # in every run (run_change)
+    show_flash("add", slot)
     if not submitted:
         return
     if file is None:
-        st.warning(T["add_no_file"])
+        slot.warning(T["add_no_file"])
         return
     upload = Upload(file.name, file.getvalue(), title=title or None, organisation=organisation or None,
                     year=int(year) if year is not None else None)
@@ -608,7 +654,7 @@ def upload_form(T: dict) -> None:
         return flash
 
     # the next run loads the new build (CURRENT changed): searchable without a restart
-    run_change(T, lambda progress: library().add(upload, progress), flash_of)
+    run_change(T, lambda progress: library().add(upload, progress), flash_of, slot, "add")
 
 
 def delete_form(T: dict, loaded) -> None:
@@ -625,6 +671,7 @@ def delete_form(T: dict, loaded) -> None:
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(T["del_choose"], sorted(docs), key="del_doc", format_func=lambda d: f"{d}: {docs[d].title}")
         right.button(T["del_button"], key="del_ask", on_click=_ask_delete)
+        show_flash("del", st.empty())
         return
     st.warning(md_escape(T["del_confirm"].format(doc_id=pending, file=Path(docs[pending].path).name)))
     yes, no, _ = st.columns([1, 1, 4])
@@ -634,7 +681,8 @@ def delete_form(T: dict, loaded) -> None:
         st.session_state["del_doc"] = pending  # still chosen if the removal is refused
         run_change(T, lambda progress: library().remove(pending, progress), lambda result: [
             ("success", md_escape(T["del_done"].format(doc_id=pending, docs=result.documents,
-                                                       seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))])
+                                                       seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))],
+                   st.empty(), "del")
 
 
 def _ask_delete() -> None:

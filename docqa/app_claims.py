@@ -41,7 +41,7 @@ CLAIM_TEXTS = {
         "kind_direction": "richting", "kind_polarity": "stopt / gaat door", "kind_target": "gehaald / niet gehaald", "kind_ratio": "verhouding",
         "compare": "Ook over dit onderwerp",
         "nearest": "Dichtstbijzijnde passages: lees zelf na",
-        "check_error": "Deze bewering kan zo niet worden gecontroleerd: {msg}",
+        "check_error": "Deze bewering kan zo niet worden gecontroleerd.",
     },
     "en": {
         "page_check": "Check a claim",
@@ -63,7 +63,7 @@ CLAIM_TEXTS = {
         "kind_direction": "direction", "kind_polarity": "stops / continues", "kind_target": "met / missed", "kind_ratio": "ratio",
         "compare": "Also on this topic",
         "nearest": "Nearest passages: read for yourself",
-        "check_error": "This claim cannot be checked like this: {msg}",
+        "check_error": "This claim cannot be checked like this.",
     },
 }
 

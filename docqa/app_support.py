@@ -103,9 +103,11 @@ def numbered_lines_html(lines) -> str:
         text = escape(line.text) or "&#160;"
         if line.in_passage:
             text = f"<b>{text}</b>"
-        rows.append(f'<span class="dq-line-no" style="display:inline-block;min-width:3.5em;opacity:0.55;'
-                    f'font-variant-numeric:tabular-nums">{line.number}</span>{text}')
-    return "<br>".join(rows)
+        # a hanging indent: a long line wraps under its own text, not under the line numbers
+        rows.append(f'<div style="padding-left:3.5em;text-indent:-3.5em"><span class="dq-line-no" style="display:'
+                    f'inline-block;min-width:3.5em;text-indent:0;opacity:0.55;font-variant-numeric:tabular-nums">'
+                    f'{line.number}</span>{text}</div>')
+    return "".join(rows)
 
 
 def distinct_hits(hits, overlap: float = 0.5) -> list:
@@ -122,23 +124,135 @@ def distinct_hits(hits, overlap: float = 0.5) -> list:
     return kept
 
 
+
+def unrepeated_ranges(passages) -> list[tuple[int, int]]:
+    """For each passage in card order, the (start, end) of its text that no card before it shows
+    already: overlapping passages of one document share a sentence or two (distinct_hits drops only
+    those that mostly repeat), and a card should not show it twice. The cut falls between words; a
+    passage whose text is all shown above gets an empty range."""
+    shown: list[tuple[str, int, int]] = []  # (document, start, end) of what each card shows, in the document
+    ranges = []
+    for p in passages:
+        text, lo, hi = p.text, 0, len(p.text)
+        for doc, start, end in shown:
+            if doc != p.doc_id:
+                continue
+            if start <= p.char_start + lo < end:  # its start is shown above
+                lo = max(lo, end - p.char_start)
+            if start < p.char_start + hi <= end:  # its end is shown above
+                hi = min(hi, start - p.char_start)
+        if 0 < lo < len(text) and not text[lo - 1].isspace():
+            lo = next((i for i in range(lo, len(text)) if text[i].isspace()), len(text))  # past a cut word
+        while lo < hi and text[lo].isspace():
+            lo += 1
+        if 0 < hi < len(text) and not text[hi].isspace():
+            hi = next((i for i in range(hi, lo - 1, -1) if text[i].isspace()), lo)
+        while hi > lo and text[hi - 1].isspace():
+            hi -= 1
+        lo, hi = (lo, hi) if lo < hi else (0, 0)
+        ranges.append((lo, hi))
+        if hi > lo:
+            shown.append((p.doc_id, p.char_start + lo, p.char_start + hi))
+    return ranges
+
 SIGNAL_ORDER = ("probability", "score", "margin", "dense", "lexical", "type", "defines", "rank",
                 "expected_type", "missing", "reason")
 
+# What each signal of an answer (qa/answer.py) is called and means, per interface language.
+SIGNAL_TEXTS = {
+    "nl": {
+        "probability": ("kans", "geschatte kans dat het citaat klopt"),
+        "score": ("score", "totaalscore van de zin"),
+        "margin": ("voorsprong", "voorsprong op het volgende citaat"),
+        "dense": ("gelijkenis", "gelijkenis in betekenis van vraag en zin (dense)"),
+        "lexical": ("woorden", "aandeel van de vraagwoorden in en rond de zin"),
+        "type": ("soort antwoord", "de zin bevat het gevraagde soort antwoord"),
+        "defines": ("definitie", "de zin definieert het gevraagde begrip"),
+        "rank": ("plaats", "plaats van de passage in de zoekresultaten"),
+        "expected_type": ("gevraagd", "het soort antwoord dat de vraag vraagt"),
+        "missing": ("ontbrekend jaar", "jaren uit de vraag die de passage niet noemt"),
+        "reason": ("reden", "waarom er geen antwoord is"),
+    },
+    "en": {
+        "probability": ("probability", "estimated chance that the quote is right"),
+        "score": ("score", "total score of the sentence"),
+        "margin": ("margin", "lead over the next quote"),
+        "dense": ("similarity", "similarity in meaning of question and sentence (dense)"),
+        "lexical": ("words", "share of the question words in and around the sentence"),
+        "type": ("answer type", "the sentence holds the kind of answer asked for"),
+        "defines": ("definition", "the sentence defines the term asked about"),
+        "rank": ("rank", "position of the passage in the results"),
+        "expected_type": ("asked for", "the kind of answer the question asks for"),
+        "missing": ("missing year", "years of the question the passage does not mention"),
+        "reason": ("reason", "why there is no answer"),
+    },
+}
+ANSWER_TYPES_NL = {"number": "getal", "percent": "percentage", "money": "bedrag", "date": "datum", "name": "naam"}
+# qa/answer.py's reasons for abstaining, in Dutch: (pattern, replacement)
+REASONS_NL = (
+    (re.compile(r"^no passages$"), "geen passages"),
+    (re.compile(r"^no (\w+) in the best sentence$"),
+     lambda m: f"geen {ANSWER_TYPES_NL.get(m.group(1), m.group(1))} in de beste zin"),
+    (re.compile(r"^the passage does not mention (.+)$"), lambda m: f"de passage noemt {m.group(1)} niet"),
+    (re.compile(r"^probability ([\d.]+) below ([\d.]+)$"),
+     lambda m: f"kans {m.group(1).replace('.', ',')} onder {m.group(2).replace('.', ',')}"),
+)
 
-def signal_rows(signals: dict) -> list[dict]:
-    """The signals behind an answer as rows of a small table (not raw JSON)."""
+
+def _reason_nl(reason: str) -> str:
+    parts = []
+    for part in reason.split("; "):
+        for pattern, dutch in REASONS_NL:
+            if pattern.match(part):
+                part = pattern.sub(dutch, part)
+                break
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def signal_rows(signals: dict, lang: str = "nl") -> list[dict]:
+    """The signals behind an answer as rows of a small table (not raw JSON): name, value and what
+    it means, in the interface's language (Dutch decimal commas, Dutch answer types and reasons)."""
+    texts, nl = SIGNAL_TEXTS[lang], lang == "nl"
     keys = [k for k in SIGNAL_ORDER if k in signals] + sorted(k for k in signals if k not in SIGNAL_ORDER
                                                               and k != "message")
-    def shown(v):
+
+    def shown(key, v):
         if isinstance(v, bool):
-            return "ja" if v else "nee"
+            return ("ja" if v else "nee") if nl else ("yes" if v else "no")
         if isinstance(v, float):
-            return f"{v:.3f}"
+            return f"{v:.3f}".replace(".", ",") if nl else f"{v:.3f}"
         if isinstance(v, (list, tuple)):
             return ", ".join(map(str, v)) or "—"
-        return "—" if v is None else str(v)
-    return [{"signal": k, "value": shown(signals[k])} for k in keys]
+        if v is None:
+            return "—"
+        if nl and key == "expected_type":
+            return ANSWER_TYPES_NL.get(v, v)
+        if nl and key == "reason":
+            return _reason_nl(str(v))
+        return str(v)
+    return [{"signal": texts.get(k, (k, ""))[0], "value": shown(k, signals[k]), "meaning": texts.get(k, (k, ""))[1]}
+            for k in keys]
+
+
+def table_html(kind: str, headers: list[str], rows: list[list], keys: list[str] | None = None) -> str:
+    """A small table as one line of escaped HTML (for st.markdown with unsafe_allow_html): its cells
+    wrap, so nothing is cut (st.dataframe cuts long cells and adds an English toolbar); numbers
+    align right, an empty cell shows "—", a (text, note) pair shows the note small under the text.
+    `keys` marks each row (`data-key`) for tests and styling."""
+    def cell(v) -> str:
+        if isinstance(v, tuple):  # (text, a second line in small print)
+            return f'<td>{escape(v[0])}<br><small style="opacity:0.7">{escape(v[1])}</small></td>'
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return f'<td style="text-align:right;white-space:nowrap">{escape(str(v))}</td>'
+        return f"<td>{escape('—' if v is None or v == '' else str(v))}</td>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        (f'<tr data-key="{escape(keys[i])}">' if keys else "<tr>") + "".join(cell(v) for v in row) + "</tr>"
+        for i, row in enumerate(rows))
+    # words break at spaces and hyphens only; a window too narrow for that scrolls the table sideways
+    return (f'<div style="overflow-x:auto"><table class="dq-table" data-table="{escape(kind)}" style="width:100%">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def all_references(answer) -> str:
@@ -243,14 +357,47 @@ def document_rows(engine) -> list[dict]:
 PROGRESS_SPANS = {"read": (0.0, 0.4), "embed": (0.4, 0.95), "write": (0.95, 1.0)}
 
 
-def progress_step(T: dict, phase: str, done: int, total: int) -> tuple[float, str]:
-    """(fraction of the bar, its text) for a library progress event."""
+def progress_step(T: dict, phase: str, done: int, total: int, left: float | None = None) -> tuple[float, str]:
+    """(fraction of the bar, its text) for a library progress event; `left` is the estimated
+    seconds still to go (ProgressClock), shown when known."""
     lo, hi = PROGRESS_SPANS.get(phase, (0.0, 1.0))
     share = min(1.0, max(0.0, done / total)) if total else 1.0
     text = T["prog_write"] if phase == "write" else T[f"prog_{phase}"].format(done=done, total=total)
     if phase == "write" and done >= total:
         text = T["prog_done"]
+    elif phase == "read" and total and done >= total:  # then the word index is built, for seconds
+        text = T["prog_read_done"].format(total=total)
+    elif left is not None:
+        text += " · " + (T["prog_left_s"].format(n=max(1, round(left))) if left < 90
+                         else T["prog_left_min"].format(n=round(left / 60)))
     return lo + (hi - lo) * share, text
+
+
+class ProgressClock:
+    """One time estimate for a rebuild: from the rate at which the new texts are embedded, the phase
+    that takes the time (reading every file and writing the build take seconds). The rate is that of
+    the last `window` events: the first batch also loads the model, and the long passages come before
+    the short answer units, so the rate since the start would overestimate for long. None until the
+    embedding has run for `settle` seconds, and outside it."""
+
+    def __init__(self, settle: float = 1.0, window: int = 4, now=None):
+        import time
+        from collections import deque
+
+        self.settle, self.now = settle, now or time.monotonic
+        self.events: deque[tuple[float, int]] = deque(maxlen=window + 1)  # (when, done) of the latest events
+        self.started: float | None = None
+
+    def left(self, phase: str, done: int, total: int) -> float | None:
+        if phase != "embed" or not total:
+            return None
+        now = self.now()
+        self.started = now if self.started is None else self.started
+        self.events.append((now, done))
+        (since, first), settled = self.events[0], now - self.started >= self.settle
+        if not settled or done <= first or now <= since:
+            return None
+        return (now - since) / (done - first) * max(0, total - done)
 
 
 # The readers' reasons (ingest/readers.py, ingest/budget.py, docqa/library.py) in Dutch, by their start.
@@ -318,13 +465,10 @@ TEXTS = {
                  "Suwinet_. Elk antwoord is een letterlijk citaat met bronvermelding.",
         "confidence": "Zekerheid", "conf_hoog": "hoog", "conf_middel": "middel", "conf_laag": "laag",
         "signals": "Waarop de zekerheid berust", "col_signal": "signaal", "col_value": "waarde",
+        "col_meaning": "uitleg",
         "all_refs": "Alle bronvermeldingen van dit antwoord (kopieer)",
         "session": "Sessie exporteren", "session_md": "Sessie als Markdown", "session_json": "Sessie als JSON",
         "no_filter_match": "Geen passages voldoen aan deze filters samen; maak ze ruimer.",
-        "signals_help": "dense: gelijkenis van vraag en zin · lexical: aandeel vraagwoorden in en rond de "
-                        "zin · type: het citaat bevat het gevraagde soort antwoord (getal, bedrag, datum, naam) · "
-                        "rank: plaats van de passage · score/margin: totaalscore en voorsprong op het volgende "
-                        "citaat",
         "not_found_near": "Dichtstbijzijnde passages",
         "passages": "Gevonden passages", "cited": "geciteerd",
         "context": "Tekst eromheen in het document", "reference": "Bronvermelding (kopieer)",
@@ -338,13 +482,13 @@ TEXTS = {
         "line_no": "r.",
         "export_csv": "Exporteer CSV", "export_json": "Exporteer JSON",
         "empty": "Lege vraag: typ een vraag of een paar zoekwoorden.",
-        "query_error": "Deze vraag kan zo niet worden gezocht: {msg}",
+        "query_error": "Deze vraag kan zo niet worden gezocht.",
         "filters_used": "filters", "elapsed": "antwoord in {s} s", "decimal": ",", "choose": "Kies…",
         "scores": "score {score:.4f} · BM25 #{br} ({bs}) · dense #{dr} ({ds})",
         "no_index": "Er is nog geen index op {index}. Bouw hem eerst met een van deze opdrachten en laad "
                     "de pagina daarna opnieuw:",
-        "index_problem": "De index op {index} kan niet worden geladen: {msg}",
-        "unexpected": "Er ging iets mis bij het beantwoorden ({kind}: {msg}). Probeer het opnieuw.",
+        "index_problem": "De index op {index} kan niet worden geladen.",
+        "unexpected": "Er ging iets mis bij het beantwoorden. Probeer het opnieuw.",
         "loading": "Index en model laden…",
         "docs_head": "Geïndexeerde documenten",
         "built": "Index gebouwd op {created} met {encoder}; {docs} documenten, {passages} passages.",
@@ -357,6 +501,9 @@ TEXTS = {
         "add_file": "Bestand (.pdf of .txt)", "add_title": "Titel (optioneel)",
         "add_org": "Organisatie (optioneel)", "add_year": "Jaar (optioneel)",
         "add_button": "Toevoegen en indexeren", "add_no_file": "Kies eerst een bestand.",
+        "up_button": "Bestand kiezen", "up_hint": "of sleep het hierheen · PDF of TXT, hooguit {mb} MB",
+        "up_drop": "Laat het bestand hier los", "up_refused": "Dit bestand kan niet worden toegevoegd: alleen "
+        ".pdf of .txt, hooguit {mb} MB.",
         "add_done": "{file} is toegevoegd als document '{doc_id}' met {passages} passages; de index heeft nu {docs} "
                     "documenten. De index is opnieuw gebouwd; alleen {embedded} nieuwe teksten zijn ge-embed, de "
                     "rest kwam uit de cache ({seconds} s).",
@@ -370,6 +517,8 @@ TEXTS = {
         "prog_read": "Documenten lezen: {done} van {total}",
         "prog_embed": "Passages en antwoordeenheden embedden: {done} van {total} nieuwe teksten",
         "prog_write": "Index schrijven…", "prog_done": "Klaar",
+        "prog_left_s": "nog ongeveer {n} s", "prog_left_min": "nog ongeveer {n} min",
+        "prog_read_done": "{total} documenten gelezen; de woordindex bouwen…",
         "lib_type": "{file} is geweigerd: alleen .pdf- en .txt-bestanden kunnen worden toegevoegd.",
         "lib_empty": "{file} is geweigerd: het bestand is leeg.",
         "lib_size": "{file} is geweigerd: het is {size} MB en de grens is {limit} MB.",
@@ -409,13 +558,10 @@ TEXTS = {
                  "Every answer is a verbatim quote with its source (the documents are in Dutch).",
         "confidence": "Confidence", "conf_hoog": "high", "conf_middel": "medium", "conf_laag": "low",
         "signals": "What the confidence rests on", "col_signal": "signal", "col_value": "value",
+        "col_meaning": "explanation",
         "all_refs": "All references of this answer (copy)",
         "session": "Export the session", "session_md": "Session as Markdown", "session_json": "Session as JSON",
         "no_filter_match": "No passages match these filters together; widen them.",
-        "signals_help": "dense: similarity of question and sentence · lexical: share of question words in and "
-                        "around the sentence · type: the quote holds the kind of answer asked for (number, "
-                        "amount, date, name) · rank: position of the passage · score/margin: total score and "
-                        "lead over the next quote",
         "not_found_near": "Nearest passages",
         "passages": "Retrieved passages", "cited": "cited",
         "context": "Surrounding text in the document", "reference": "Reference (copy)",
@@ -429,13 +575,13 @@ TEXTS = {
         "line_no": "l.",
         "export_csv": "Export CSV", "export_json": "Export JSON",
         "empty": "Empty question: type a question or a few search words.",
-        "query_error": "This question cannot be searched like this: {msg}",
+        "query_error": "This question cannot be searched like this.",
         "filters_used": "filters", "elapsed": "answered in {s} s", "decimal": ".", "choose": "Choose…",
         "scores": "score {score:.4f} · BM25 #{br} ({bs}) · dense #{dr} ({ds})",
         "no_index": "There is no index at {index} yet. Build it with one of these commands, then reload "
                     "this page:",
-        "index_problem": "The index at {index} cannot be loaded: {msg}",
-        "unexpected": "Something went wrong while answering ({kind}: {msg}). Please try again.",
+        "index_problem": "The index at {index} cannot be loaded.",
+        "unexpected": "Something went wrong while answering. Please try again.",
         "loading": "Loading the index and the model…",
         "docs_head": "Indexed documents",
         "built": "Index built on {created} with {encoder}; {docs} documents, {passages} passages.",
@@ -448,6 +594,9 @@ TEXTS = {
         "add_file": "File (.pdf or .txt)", "add_title": "Title (optional)",
         "add_org": "Organisation (optional)", "add_year": "Year (optional)",
         "add_button": "Add and index", "add_no_file": "Choose a file first.",
+        "up_button": "Choose a file", "up_hint": "or drop it here · PDF or TXT, at most {mb} MB",
+        "up_drop": "Drop the file here", "up_refused": "This file cannot be added: only .pdf or .txt, at most "
+        "{mb} MB.",
         "add_done": "{file} was added as document '{doc_id}' with {passages} passages; the index now holds {docs} "
                     "documents. The index was rebuilt; only {embedded} new texts were embedded, the rest came "
                     "from the cache ({seconds} s).",
@@ -461,6 +610,8 @@ TEXTS = {
         "prog_read": "Reading documents: {done} of {total}",
         "prog_embed": "Embedding passages and answer units: {done} of {total} new texts",
         "prog_write": "Writing the index…", "prog_done": "Done",
+        "prog_left_s": "about {n} s left", "prog_left_min": "about {n} min left",
+        "prog_read_done": "{total} documents read; building the word index…",
         "lib_other": "This did not work; nothing was changed.",
         "lib_detail": "Technical message: {msg}",
         "notice": "Note: {msg}",
@@ -483,6 +634,40 @@ def md_escape(text: str) -> str:
     """Text for Streamlit elements that render Markdown without HTML (st.error, st.warning...):
     HTML-escaped and every Markdown punctuation backslash-escaped, so it shows as typed."""
     return _MD_SPECIAL_RE.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string (for `content:`): quotes, backslashes, line breaks and `<` escaped."""
+    return '"' + "".join(f"\\{ord(ch):x} " if ch in '"\\<>\n\r' else ch for ch in text) + '"'
+
+
+# Streamlit's file uploader has no setting for its own words (1.67: an "Upload" button, "20MB per
+# file • PDF, TXT", "Drag and drop a file here" while dragging, and an English tooltip on a file it
+# refuses by type or size): they are hidden and drawn again from the interface's texts. Selectors by
+# data-testid and structure only (the emotion class names change with every Streamlit build);
+# tests/test_app_library_browser.py checks the result in Chromium.
+UPLOADER_CSS = """<style data-dq="uploader">
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{font-size: 0}}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after
+  {{content: {button}; font-size: 0.875rem}}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{content: {hint}; font-size: 0.875rem}}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] > input + div:not(:has([data-testid])) > span {{font-size: 0}}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] > input + div:not(:has([data-testid])) > span::after
+  {{content: {drop}; font-size: 1rem}}
+[data-testid="stTooltipErrorContent"] {{font-size: 0}}
+[data-testid="stTooltipErrorContent"]::after {{content: {refused}; font-size: 0.875rem}}
+</style>"""
+
+
+def uploader_css(T: dict, key: str, limit_mb: int) -> str:
+    """The style sheet that puts the interface's words into the uploader `key` (UPLOADER_CSS);
+    `limit_mb` is the size the app itself accepts (docqa.library.LibrarySettings.max_bytes)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        raise ValueError(f"widget key {key!r}: letters, digits, _ and - only")
+    return UPLOADER_CSS.format(key=key, button=css_string(T["up_button"]),
+                               hint=css_string(T["up_hint"].format(mb=limit_mb)),
+                               drop=css_string(T["up_drop"]), refused=css_string(T["up_refused"].format(mb=limit_mb)))
 
 
 def scroll_script(entry: int) -> str:

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # repo root, for `tests.*`
 
 from tests.pdf_factory import image_pdf, text_pdf, truncated  # noqa: E402
-from tests.test_app import app_at, card_docs, ask  # noqa: E402
+from tests.test_app import app_at, card_docs, ask, table_rows  # noqa: E402
 
 OMEGA_PDF = text_pdf(["1 Inleiding\nHet Omega-schap plant voor 2026 precies zeventien nieuwe waterbuffers.",
                       "2 Kosten\nDe waterbuffers van Omega kosten samen 3,2 miljoen euro."])
@@ -40,7 +40,7 @@ def plain(value: str) -> str:
 
 
 def listed_docs(at) -> list[str]:
-    return list(at.dataframe[0].value["document"])
+    return [r["document"] for r in table_rows(at, "documents")]
 
 
 def test_upload_form_is_on_the_documents_page(monkeypatch, small_index, small_corpus):
@@ -60,8 +60,8 @@ def test_uploaded_pdf_is_indexed_and_answerable_without_a_restart(monkeypatch, s
     assert "Omega plan.pdf is toegevoegd als document 'omega-plan'" in success and "alleen" in success
     assert "veilig gemaakt: opgeslagen als omega-plan.pdf" in plain(at.info[0].value)
     assert "omega-plan" in listed_docs(at)
-    row = at.dataframe[0].value.set_index("document").loc["omega-plan"]
-    assert (row["titel"], row["organisatie"], int(row["jaar"])) == ("Plan waterbuffers", "Omega-schap", 2026)
+    row = next(r for r in table_rows(at, "documents") if r["document"] == "omega-plan")
+    assert (row["titel"], row["organisatie"], row["jaar"]) == ("Plan waterbuffers", "Omega-schap", "2026")
     assert (small_corpus / "omega-plan.pdf").read_bytes() == OMEGA_PDF
     # the same session asks about it and gets it cited
     at.sidebar.radio(key="page").set_value("ask").run()
@@ -197,3 +197,25 @@ def test_a_rerun_during_the_build_waits_for_the_change(monkeypatch, small_index,
     assert "is toegevoegd als document 'omega'" in plain(at.success[0].value)
     assert "omega" in listed_docs(at) and (small_corpus / "omega.pdf").is_file()
     assert "[omega]" in (small_corpus / "manifest.toml").read_text(encoding="utf-8")
+
+
+def test_a_filter_on_a_removed_document_is_dropped(monkeypatch, tmp_path):
+    """Filtering on a document and then removing it: the way back to the questions neither fails nor
+    answers with the search's English refusal; documents without organisation or year are labelled
+    by their title alone."""
+    from tests.conftest import build_small_hash_index
+
+    monkeypatch.setenv("DOCQA_CACHE", str(tmp_path / "cache"))
+    at = app_at(monkeypatch, build_small_hash_index(tmp_path), tmp_path / "corpus")
+    options = at.sidebar.multiselect(key="f_docs").options
+    assert "Extra 1" in options and not any("(, ?)" in o or "?)" in o for o in options)
+    at.sidebar.multiselect(key="f_docs").set_value(["extra-1"]).run()
+    at.sidebar.radio(key="page").set_value("docs").run()
+    at.selectbox(key="del_doc").set_value("extra-1").run()
+    next(b for b in at.button if b.key == "del_ask").click().run()
+    next(b for b in at.button if b.key == "del_yes").click().run()
+    assert "extra-1" not in listed_docs(at)
+    at.sidebar.radio(key="page").set_value("ask").run()
+    assert at.sidebar.multiselect(key="f_docs").value == []
+    ask(at, "welke norm heeft Alfa")
+    assert not at.warning and not at.error and card_docs(at)

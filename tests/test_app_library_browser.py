@@ -97,7 +97,10 @@ def test_an_uploaded_pdf_is_answerable_in_the_same_session(served, tmp_path):
     print(f"screenshot: {shot}")
     assert shot.stat().st_size > 20_000
     upload(page, "Omega plan.pdf", OMEGA_PDF, title="Plan waterbuffers", organisation="Omega-schap", year="2026")
-    wait_for_text(page, "is toegevoegd als document 'omega-plan'", timeout=120)
+    done = wait_for_text(page, "is toegevoegd als document 'omega-plan'", timeout=120)
+    page.wait_for_timeout(500)
+    box = done.bounding_box()  # under the form just used, not at the top of the page out of view
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= 800, box
     wait_for_text(page, "7 documenten")  # the reloaded index (the table itself is drawn on a canvas)
     assert (corpus / "omega-plan.pdf").read_bytes() == OMEGA_PDF
     radio = page.locator('[data-testid="stSidebar"] [role="radiogroup"] label').filter(has_text="Vragen")
@@ -167,3 +170,74 @@ def test_the_scroll_gives_way_to_the_user(served):
     page.wait_for_timeout(2500)
     top = page.evaluate(ENTRY_RECT_JS, 2)[0]
     assert top > 200, top  # it stayed where the user scrolled to, above the new question
+
+
+# what the uploader shows in place of Streamlit's English (docqa.app_support.UPLOADER_CSS): the
+# ::after text and the font size of the words it hides, for the button, the hint and the drag overlay
+UPLOADER_WORDS_JS = """() => {
+  const zone = document.querySelector('.st-key-upload_file [data-testid="stFileUploaderDropzone"]');
+  const shown = (el) => el && [getComputedStyle(el, '::after').content, getComputedStyle(el).fontSize];
+  return {button: shown(zone.querySelector('button [data-testid="stMarkdownContainer"] p')),
+          hint: shown(zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span')),
+          drop: shown(zone.querySelector(':scope > input + div:not(:has([data-testid])) > span'))};
+}"""
+DRAG_JS = """(kind) => {
+  const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+  const data = new DataTransfer();
+  data.items.add(new File(['x'], 'a.pdf', {type: 'application/pdf'}));
+  zone.dispatchEvent(new DragEvent(kind, {dataTransfer: data, bubbles: true}));
+}"""
+
+
+def test_the_uploader_speaks_the_interface_language(served, tmp_path):
+    """Streamlit's own words in the uploader ("Upload", "200MB per file", "Drag and drop...", the
+    refusal tooltip) are replaced by Dutch ones that state the app's own size limit."""
+    from docqa.library import LibrarySettings
+
+    page, _ = served
+    open_documents_page(page)
+    limit = f"hooguit {LibrarySettings().max_bytes // 2**20} MB"
+    page.wait_for_function("() => document.querySelector('style[data-dq=\"uploader\"]')")
+    page.locator('.st-key-upload_file [data-testid="stFileUploaderDropzone"]').wait_for()
+    words = page.evaluate(UPLOADER_WORDS_JS)
+    assert words["button"] == ['"Bestand kiezen"', "0px"], words
+    assert words["hint"][1] == "0px" and limit in words["hint"][0], words
+    page.evaluate(DRAG_JS, "dragenter")
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stFileUploaderDropzone\"] > input + div')")
+    words = page.evaluate(UPLOADER_WORDS_JS)
+    assert words["drop"] == ['"Laat het bestand hier los"', "0px"], words
+    page.locator(".st-key-upload_file").screenshot(path=str(tmp_path / "docqa-uploader-drag.png"))
+    page.evaluate(DRAG_JS, "dragleave")
+    # a type Streamlit refuses in the browser: the tooltip on its chip, in Dutch
+    page.locator(UPLOAD_INPUT).set_input_files(files=[{"name": "notitie.docx", "mimeType": "application/msword",
+                                                       "buffer": b"PK\x03\x04"}])
+    page.locator('[data-testid="stFileChip"][aria-invalid="true"]').hover()
+    tip = page.locator('[data-testid="stTooltipErrorContent"]').first
+    tip.wait_for(state="visible")
+    assert tip.evaluate("(el) => getComputedStyle(el).fontSize") == "0px"
+    assert limit in tip.evaluate("(el) => getComputedStyle(el, '::after').content")
+    print(f"screenshot: {screenshot(page, tmp_path / 'docqa-uploader-refused.png', full_page=False)}")
+
+
+# the documents table's wrapper: how wide its content is against how wide it is shown
+TABLE_FIT_JS = """() => {
+  const table = document.querySelector('table[data-table="documents"]');
+  const box = table.parentElement.getBoundingClientRect(), main = document.querySelector('[data-testid="stMain"]');
+  return [table.parentElement.scrollWidth, table.parentElement.clientWidth, box.right,
+          main.getBoundingClientRect().right];
+}"""
+
+
+def test_the_documents_table_fits_1280_px(served, tmp_path):
+    """Long titles and organisations wrap inside their cells: every column stays in the window."""
+    page, _ = served
+    open_documents_page(page)
+    text = ("Dienst Alfa publiceert elk jaar een overzicht van zijn meerjarige informatievoorziening. " * 3).encode()
+    upload(page, "alfa-overzicht.txt", text, mime="text/plain",
+           title="Meerjareninformatievoorzieningsplan Dienst Alfa en Dienst Beta (herziene versie)",
+           organisation="Ministerie van Alfazaken en Betarelaties (Directie Informatievoorziening)", year="2025")
+    wait_for_text(page, "7 documenten", timeout=120)
+    content, shown, right, window = page.evaluate(TABLE_FIT_JS)
+    assert content <= shown and right <= window, (content, shown, right, window)
+    page.locator('table[data-table="documents"]').scroll_into_view_if_needed()
+    print(f"screenshot: {screenshot(page, tmp_path / 'docqa-documents-table.png', full_page=False)}")
