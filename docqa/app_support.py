@@ -123,7 +123,7 @@ def distinct_hits(hits, overlap: float = 0.5) -> list:
 
 
 SIGNAL_ORDER = ("probability", "score", "margin", "dense", "lexical", "type", "defines", "rank",
-                "expected_type", "missing", "reason")
+                "expected_type", "missing", "joined", "reason")
 
 
 def signal_rows(signals: dict) -> list[dict]:

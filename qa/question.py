@@ -62,6 +62,19 @@ def asks_list(question: str) -> bool:
     return bool(_LIST_RE.search(question))
 
 
+# A question about more than one document: "beide", "zowel X als Y", "het verschil tussen", "welke ... en
+# welke", "wat hebben X en Y gemeen", and the English ways of saying so. Naming two organisations counts too
+# (in `analyse`, which knows the indexed organisations).
+_ACROSS_RE = re.compile(r"\b(?:beide|beiden|allebei|zowel\b.+?\bals|verschil(?:len)?\s+tussen|vergelijk\w*|"
+                        r"gemeen\b|gemeenschappelijk\w*|welke\b.+?\ben\s+welke|"
+                        r"both|differ\w*\s+between|compar\w*|in\s+common|which\b.+?\band\s+which)\b", re.I)
+
+
+def asks_across(question: str) -> bool:
+    """The question asks about several documents at once (two organisations, a comparison)."""
+    return bool(_ACROSS_RE.search(question))
+
+
 def expected_type(question: str) -> str | None:
     """What kind of value the question asks for: number, percent, money, date, name, or None."""
     for name, pattern in _TYPE_PATTERNS:
@@ -117,6 +130,15 @@ class Question:
     organisations: tuple[str, ...]  # indexed organisations the question names (full names)
     numbers: frozenset[str]  # digit runs of the question: a sentence repeating them answers nothing
     wants_list: bool = False  # asks for several things ("welke organisaties", "wat zijn de ...")
+    across_documents: bool = False  # asks about several documents ("zowel X als Y", two organisations named)
+
+    @property
+    def joins(self) -> str | None:
+        """Whether an answer may join quotes of several passages: "documents" (each from another
+        document), "passages" (each from another passage), or None (one quote)."""
+        if self.across_documents:
+            return "documents"
+        return "passages" if self.wants_list or self.expected_type == "list" else None
 
     @property
     def english(self) -> bool:
@@ -137,4 +159,5 @@ def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
         text=text, notices=tuple(notices), language=detect_language(text), expected_type=expected_type(text),
         definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
         years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
-        numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text))
+        numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text),
+        across_documents=len(named) >= 2 or asks_across(text))
