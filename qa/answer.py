@@ -45,7 +45,9 @@ class AnswerSettings:
     high_score: float = 1.35
     high_margin: float = 0.03  # overlapping passages hold near-equal windows
     # A list or cross-document question (`Question.joins`) may be answered by quotes of several passages.
-    join_max: int = 3  # quotes in such an answer at most; 1 keeps every answer to one quote
+    # quotes in such an answer at most; 1 (the default) keeps every answer to one quote: 3 rescued one dev
+    # answer and lost none, no gain held out (eval/RESULTS.md, 2026-12-07)
+    join_max: int = 1
     join_within: float = 0.9  # a further window joins when it scores (with the rank prior) this share of the best
     join_chars: int = 480  # the joined answer's length at most: the judge and a reader take in the first 500
 

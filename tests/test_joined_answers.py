@@ -14,6 +14,7 @@ ALFA = "De Dienst Alfa levert gegevens aan gemeenten en waterschappen. Dat gebeu
 BETA = "Ook de provincies en het Kadaster krijgen gegevens van de dienst. Zie verder hoofdstuk 4."
 GAMMA = "De kosten van de dienst bedroegen 12 miljoen euro. Dat is minder dan gepland."
 ORGS = ("Dienst Alfa (DA)", "Stichting Beta (SB)")
+JOIN = AnswerSettings(join_max=3)  # joining is off by default (join_max 1)
 
 
 def passage(chunk_id, text, doc="alfa-jaarplan-2024", start=0, org="Dienst Alfa (DA)"):
@@ -50,7 +51,7 @@ def assert_verbatim(answer):
 
 def test_a_list_question_joins_quotes_of_two_passages_with_their_own_markers():
     hits, windows = two_passages()
-    answer = choose_answer(analyse("welke organisaties krijgen gegevens van de dienst"), hits, windows)
+    answer = choose_answer(analyse("welke organisaties krijgen gegevens van de dienst"), hits, windows, JOIN)
     assert [c.n for c in answer.citations] == [1, 2]
     assert [c.hit.passage.chunk_id for c in answer.citations] == ["alfa:1", "alfa:7"]  # the best first
     assert answer.answer == f"{answer.citations[0].quote} [1] {answer.citations[1].quote} [2]"
@@ -58,9 +59,15 @@ def test_a_list_question_joins_quotes_of_two_passages_with_their_own_markers():
     assert_verbatim(answer)
 
 
+def test_by_default_an_answer_is_one_quote():
+    hits, windows = two_passages()
+    answer = choose_answer(analyse("welke organisaties krijgen gegevens van de dienst"), hits, windows)
+    assert len(answer.citations) == 1 and answer.signals["joined"] == 0
+
+
 def test_a_question_that_is_not_after_several_things_keeps_one_quote():
     hits, windows = two_passages()
-    answer = choose_answer(analyse("aan wie levert de dienst gegevens"), hits, windows)
+    answer = choose_answer(analyse("aan wie levert de dienst gegevens"), hits, windows, JOIN)
     assert len(answer.citations) == 1 and answer.answer.endswith(" [1]") and "[2]" not in answer.answer
     assert answer.signals["joined"] == 0
 
@@ -73,27 +80,27 @@ def test_an_overlapping_passage_showing_the_same_sentence_is_not_joined():
     again = Window(a, ALFA.index("Dat gebeurt"), len(ALFA), {"dense": 0.9, "lexical": 0.5, "type": True}, 1.28)
     same = Window(b, 0, overlap.index(".") + 1, {"dense": 0.9, "lexical": 0.5, "type": True}, 1.29)
     whole = Window(a, 0, len(ALFA), {"dense": 0.9, "lexical": 0.5, "type": True}, 1.30)
-    answer = choose_answer(analyse("welke organisaties krijgen gegevens"), [a, b], [whole, same, again])
+    answer = choose_answer(analyse("welke organisaties krijgen gegevens"), [a, b], [whole, same, again], JOIN)
     assert len(answer.citations) == 1  # same sentence (b), same passage (again)
     # a window of another document quoting a sentence already shown is not joined either
     c = FakeHit(passage("beta:3", ALFA, doc="beta-verslag-2023", org="Stichting Beta (SB)"), 3)
-    answer = choose_answer(analyse("welke organisaties krijgen gegevens"), [a, c], [whole, first_sentence(c, 1.29)])
+    answer = choose_answer(analyse("welke organisaties krijgen gegevens"), [a, c], [whole, first_sentence(c, 1.29)], JOIN)
     assert len(answer.citations) == 1
 
 
 def test_a_window_scoring_well_below_the_best_is_not_joined():
     hits, windows = two_passages()
     low = [windows[0], Window(windows[1].hit, windows[1].start, windows[1].end, windows[1].features, 0.6)]
-    assert len(choose_answer(analyse("welke organisaties krijgen gegevens"), hits, low).citations) == 1
+    assert len(choose_answer(analyse("welke organisaties krijgen gegevens"), hits, low, JOIN).citations) == 1
 
 
 def test_a_cross_document_question_joins_only_another_document():
     hits, windows = two_passages()  # both passages from one document
     q = analyse("welke gegevens leveren zowel Dienst Alfa als Stichting Beta", organisations=ORGS)
     assert q.joins == "documents"
-    assert len(choose_answer(q, hits, windows).citations) == 1
+    assert len(choose_answer(q, hits, windows, JOIN).citations) == 1
     hits, windows = two_passages(doc_b="beta-verslag-2023")
-    answer = choose_answer(q, hits, windows)
+    answer = choose_answer(q, hits, windows, JOIN)
     assert [c.hit.passage.doc_id for c in answer.citations] == ["alfa-jaarplan-2024", "beta-verslag-2023"]
     assert_verbatim(answer)
 
@@ -112,10 +119,10 @@ def test_cross_document_cues(question):
 def test_joined_answers_stay_short_and_english_keeps_one_lead_in():
     hits, windows = two_passages()
     q = analyse("Which organisations receive data from the service?")
-    answer = choose_answer(q, hits, windows)
+    answer = choose_answer(q, hits, windows, JOIN)
     assert answer.answer.startswith(ENGLISH_LEAD) and answer.answer.count(ENGLISH_LEAD) == 1
     assert len(answer.citations) == 2
-    short = choose_answer(q, hits, windows, AnswerSettings(join_chars=100))
+    short = choose_answer(q, hits, windows, AnswerSettings(join_max=3, join_chars=100))
     assert len(short.citations) == 1  # the second quote does not fit
     assert len(choose_answer(q, hits, windows, AnswerSettings(join_max=1)).citations) == 1
 
@@ -125,7 +132,7 @@ def test_joined_quotes_hold_what_the_question_asks_for():
     b = FakeHit(passage("alfa:7", BETA, start=900), 2)
     untyped = Window(b, 0, BETA.index(".") + 1, {"dense": 0.9, "lexical": 0.5, "type": False}, 1.29)
     answer = choose_answer(analyse("welke kosten en bedragen noemt de dienst"), [a, b],
-                           [first_sentence(a, 1.30), untyped])
+                           [first_sentence(a, 1.30), untyped], JOIN)
     assert answer.signals["expected_type"] == "money" and len(answer.citations) == 1
 
 
@@ -138,7 +145,7 @@ def test_join_settings_are_checked(kwargs, name):
 
 def test_the_json_and_the_text_carry_every_citation():
     hits, windows = two_passages(doc_b="beta-verslag-2023")
-    answer = choose_answer(analyse("welke organisaties krijgen gegevens"), hits, windows)
+    answer = choose_answer(analyse("welke organisaties krijgen gegevens"), hits, windows, JOIN)
     data = json.loads(json.dumps(answer.to_json()))
     assert [c["n"] for c in data["citations"]] == [1, 2]
     assert [c["quote"] for c in data["citations"]] == [c.quote for c in answer.citations]
@@ -158,7 +165,7 @@ def joined_ask(self, question, *, k=10, mode="hybrid", docs=(), orgs=(), years=(
         firsts.setdefault(h.passage.doc_id, h)
     two = list(firsts.values())[:2]
     windows = [first_sentence(h, 1.3 - 0.01 * i) for i, h in enumerate(two)]
-    return choose_answer(analyse("welke organisaties noemen de documenten"), hits, windows)
+    return choose_answer(analyse("welke organisaties noemen de documenten"), hits, windows, JOIN)
 
 
 @pytest.fixture(scope="module")
