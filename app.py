@@ -257,8 +257,11 @@ def render_answer(T: dict, answer) -> None:
 def render_passages(T: dict, engine, answer, n: int, show_scores: bool) -> None:
     """Cited passages first (with the answer span marked), then the rest in rank order."""
     cited = {c.hit.passage.chunk_id: c for c in answer.citations}
+    # every cited passage gets its card, even one overlapping another cited one (a joined answer
+    # quotes other sentences of it); only the uncited ones that repeat a shown card are left out
     hits = [c.hit for c in answer.citations]
-    hits = distinct_hits(hits + [h for h in answer.hits if h.passage.chunk_id not in cited])
+    shown = distinct_hits(hits + [h for h in answer.hits if h.passage.chunk_id not in cited])
+    hits += [h for h in shown if h.passage.chunk_id not in cited]
     if not hits:
         return
     st.markdown(f"**{T['not_found_near'] if answer.abstained else T['passages']}**")

@@ -156,7 +156,7 @@ def unrepeated_ranges(passages) -> list[tuple[int, int]]:
     return ranges
 
 SIGNAL_ORDER = ("probability", "score", "margin", "dense", "lexical", "type", "defines", "rank",
-                "expected_type", "missing", "reason")
+                "expected_type", "missing", "joined", "reason")
 
 # What each signal of an answer (qa/answer.py) is called and means, per interface language.
 SIGNAL_TEXTS = {

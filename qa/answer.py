@@ -8,6 +8,10 @@ what the question asks for: the question asks for a number, amount, percentage, 
 the window holds none that the question does not already contain, or the question names a year
 that neither the passage nor its document is about. Plain similarity thresholds do not separate
 answerable from unanswerable questions on dev; these checks do.
+
+A question after several things, or about several documents (`Question.joins`), may be answered
+by the best window joined with windows of other passages that score close to it, each quote with
+its own marker [1], [2] and citation; the best quote stays first and the confidence is its own.
 """
 from __future__ import annotations
 
@@ -47,8 +51,20 @@ class AnswerSettings:
     check_quote_years: bool = False  # the question names a year and the quote names only other years (off: no held-out gain yet)
     check_whole_year: bool = False  # "in heel 2023" answered by a figure for part of a year (off: no held-out gain yet)
     check_person: bool = True  # "wie is de directeur" answered by a quote that names no one
+    # A list or cross-document question (`Question.joins`) may be answered by quotes of several passages.
+    # quotes in such an answer at most; 1 (the default) keeps every answer to one quote: 3 rescued one dev
+    # answer and lost none, no gain held out (eval/RESULTS.md, 2026-12-07)
+    join_max: int = 1
+    join_within: float = 0.9  # a further window joins when it scores (with the rank prior) this share of the best
+    join_chars: int = 480  # the joined answer's length at most: the judge and a reader take in the first 500
 
     def __post_init__(self):
+        if not 1 <= self.join_max <= 10:
+            raise SettingsError(f"join_max={self.join_max}: must be between 1 and 10")
+        if not 0.0 < self.join_within <= 1.0:
+            raise SettingsError(f"join_within={self.join_within}: must be above 0 and at most 1")
+        if not 100 <= self.join_chars <= 2000:
+            raise SettingsError(f"join_chars={self.join_chars}: must be between 100 and 2000")
         if not 0.0 <= self.low_probability <= self.high_probability <= 1.0:
             raise SettingsError(f"low_probability={self.low_probability}, high_probability={self.high_probability}: "
                                 f"need 0 <= low <= high <= 1")
@@ -194,6 +210,60 @@ def names_person(text: str) -> bool:
     return False
 
 
+def quote_of(window: Window) -> tuple[str, tuple[int, int]]:
+    """The quote shown for a window, white space collapsed, and its offsets in the passage."""
+    start, end = quote_span(window)
+    return " ".join(window.hit.passage.text[start:end].split()), (start, end)
+
+
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _sentence_keys(text: str) -> set[str]:
+    # letters and digits only: the same sentence cut out of two passages compares equal
+    keys = {re.sub(r"\W+", "", part.lower()) for part in _SENTENCE_END_RE.split(text)}
+    return {k for k in keys if len(k) >= 12}  # "2." or "Zie ook:" is no sentence worth comparing
+
+
+def shows_same_sentence(a: Window, b: Window) -> bool:
+    """Two windows show the same text: overlapping stretches of one document (overlapping
+    passages hold the same sentences), or a sentence both quote (a document repeating another)."""
+    pa, pb = a.hit.passage, b.hit.passage
+    if pa.doc_id == pb.doc_id and (pa.char_start + a.start < pb.char_start + b.end
+                                   and pb.char_start + b.start < pa.char_start + a.end):
+        return True
+    return bool(_sentence_keys(a.text) & _sentence_keys(b.text))
+
+
+def joined_windows(question: Question, ranked: list[Window], settings: AnswerSettings, key) -> list[Window]:
+    """The best window and, for a list or cross-document question, the windows of other passages
+    (of other documents when it asks across documents) that score within `join_within` of it, hold
+    what the question asks for, show no sentence already shown, and fit in `join_chars`."""
+    best, s = ranked[0], settings
+    scope = question.joins
+    if scope is None or s.join_max < 2 or key(best) <= 0:
+        return [best]
+    chosen = [best]
+    length = len(quote_of(best)[0]) + 4  # " [1]"
+    for w in ranked[1:]:
+        if len(chosen) >= s.join_max or key(w) < s.join_within * key(best):
+            break  # ranked best first: the rest score lower still
+        p = w.hit.passage
+        if any(p.chunk_id == c.hit.passage.chunk_id or (scope == "documents" and p.doc_id == c.hit.passage.doc_id)
+               for c in chosen):
+            continue
+        if (question.expected_type and not w.features["type"]) or missing_years(question, w.hit):
+            continue  # the checks the best window passed
+        if any(shows_same_sentence(w, c) for c in chosen):
+            continue
+        extra = len(quote_of(w)[0]) + 5  # " ", the quote, " [n]"
+        if length + extra > s.join_chars:
+            continue  # a shorter one further down may fit
+        chosen.append(w)
+        length += extra
+    return chosen
+
+
 def choose_answer(question: Question, hits: list, windows: list[Window],
                   settings: AnswerSettings = AnswerSettings(), calibration=None) -> Answer:
     """The answer to an analysed question from the windows of its top passages (final ranks).
@@ -201,7 +271,10 @@ def choose_answer(question: Question, hits: list, windows: list[Window],
     s = settings
     if not windows:
         return abstain(question, hits, {"reason": "no passages"})
-    ranked = sorted(windows, key=lambda w: -(w.score + s.rank_prior / w.hit.rank))
+    def key(w):
+        return w.score + s.rank_prior / w.hit.rank
+
+    ranked = sorted(windows, key=lambda w: -key(w))
     best = ranked[0]
     best_text = best.text
     # overlapping passages hold the same sentence: the runner-up is the best *other* text
@@ -232,9 +305,10 @@ def choose_answer(question: Question, hits: list, windows: list[Window],
     if reasons:
         signals["reason"] = "; ".join(reasons)
         return abstain(question, hits, signals, probability, features)
-    start, end = quote_span(best)
-    quote = " ".join(best.hit.passage.text[start:end].split())
-    citation = Citation(1, best.hit, quote, (start, end))
+    # the confidence above and below is the best window's; joined quotes only add evidence
+    joined = joined_windows(question, ranked, s, key)
+    citations = tuple(Citation(n, w.hit, *quote_of(w)) for n, w in enumerate(joined, 1))
+    signals["joined"] = len(joined) - 1
     if probability is not None:
         confidence = ("hoog" if probability >= s.high_probability
                       else "laag" if probability < s.low_probability else "middel")
@@ -243,7 +317,8 @@ def choose_answer(question: Question, hits: list, windows: list[Window],
     else:
         confidence = "laag" if best.score < s.low_score else "middel"
     lead = ENGLISH_LEAD if question.english else ""
-    return Answer(question.text, f"{lead}{quote} [1]", False, confidence, signals, (citation,), tuple(hits),
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    return Answer(question.text, f"{lead}{text}", False, confidence, signals, citations, tuple(hits),
                   question.notices, question.language, probability, features)
 
 

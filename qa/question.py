@@ -84,6 +84,19 @@ def asks_list(question: str) -> bool:
     return bool(_LIST_RE.search(question))
 
 
+# A question about more than one document: "beide", "zowel X als Y", "het verschil tussen", "welke ... en
+# welke", "wat hebben X en Y gemeen", and the English ways of saying so. Naming two organisations counts too
+# (in `analyse`, which knows the indexed organisations).
+_ACROSS_RE = re.compile(r"\b(?:beide|beiden|allebei|zowel\b.+?\bals|verschil(?:len)?\s+tussen|vergelijk\w*|"
+                        r"gemeen\b|gemeenschappelijk\w*|welke\b.+?\ben\s+welke|"
+                        r"both|differ\w*\s+between|compar\w*|in\s+common|which\b.+?\band\s+which)\b", re.I)
+
+
+def asks_across(question: str) -> bool:
+    """The question asks about several documents at once (two organisations, a comparison)."""
+    return bool(_ACROSS_RE.search(question))
+
+
 def expected_type(question: str) -> str | None:
     """What kind of value the question asks for: number, percent, money, date, name, or None."""
     for name, pattern in _TYPE_PATTERNS:
@@ -141,6 +154,15 @@ class Question:
     wants_list: bool = False  # asks for several things ("welke organisaties", "wat zijn de ...")
     wants_person: bool = False  # asks who holds a role ("wie is de voorzitter van ...")
     whole_year: bool = False  # asks about a whole year ("in heel 2023")
+    across_documents: bool = False  # asks about several documents ("zowel X als Y", two organisations named)
+
+    @property
+    def joins(self) -> str | None:
+        """Whether an answer may join quotes of several passages: "documents" (each from another
+        document), "passages" (each from another passage), or None (one quote)."""
+        if self.across_documents:
+            return "documents"
+        return "passages" if self.wants_list or self.expected_type == "list" else None
 
     @property
     def english(self) -> bool:
@@ -162,4 +184,5 @@ def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
         definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
         years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
         numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text),
-        wants_person=asks_person(text), whole_year=asks_whole_year(text))
+        wants_person=asks_person(text), whole_year=asks_whole_year(text),
+        across_documents=len(named) >= 2 or asks_across(text))
