@@ -389,7 +389,7 @@ def test_store_settings_are_checked():
     from docqa.errors import SettingsError
 
     for bad in ({"ef_search": 0}, {"hnsw_m": 1}, {"hnsw_ef_construction": 8}, {"exact_filter_max": -1},
-                {"maintenance_work_mem": "lots"}, {"pool_size": True}):
+                {"maintenance_work_mem": "lots"}, {"pool_size": True}, {"concurrent_queries": "yes"}):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             pgstore.PgStoreSettings(**bad)
 
@@ -418,6 +418,29 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
     bm25 = step_pg_bm25(str(small_index), store, str(queries))
     assert bm25["questions"] == 4 and bm25["unequal_rankings"] == 0 and bm25["bm25"]["postgresql"]["p50_ms"] > 0
     assert set(bm25["tables_mb"]) == {"bm25_terms", "bm25_postings", "compound_terms", "compound_postings"}
+
+
+def test_statements_sent_together_or_one_after_the_other_give_the_same_hits(tmp_path, store):
+    corpus = write_corpus(tmp_path / "corpus", 12, seed=3)
+    build_index(corpus, tmp_path / "x", make_encoder("hash"), cache_dir=tmp_path / "cache", store=store)
+    together, apart = (Engine(Searcher(pgstore.load_index(store, pgstore.PgStoreSettings(concurrent_queries=c))))
+                       for c in (True, False))
+    doc = together.documents()[0]["doc_id"]
+    for question in QUESTIONS:
+        for filters in ({}, {"docs": [doc]}):
+            assert together.search(question, k=5, **filters).to_json() == apart.search(question, k=5, **filters).to_json()
+        assert together.ask(question).to_json() == apart.ask(question).to_json()
+
+
+def test_the_development_server_is_sized_to_the_machine_and_refuses_odd_settings(tmp_path):
+    settings = pgserver.machine_settings(memory_bytes=24 * 2**30, cores=2)
+    assert (settings["shared_buffers"], settings["effective_cache_size"]) == ("6144MB", "12288MB")
+    assert settings["max_parallel_maintenance_workers"] == "1"
+    small = pgserver.machine_settings(memory_bytes=256 * 2**20, cores=1)
+    assert (small["shared_buffers"], small["max_parallel_maintenance_workers"]) == ("128MB", "0")
+    with pytest.raises(pgserver.DatabaseServerError, match="shared_buffers"):
+        pgserver.start(tmp_path / "pg", settings={"shared_buffers": "1GB; rm -rf"})
+    assert not (tmp_path / "pg").exists()
 
 
 def test_threads_asking_one_engine_over_the_store_get_the_answers_asked_alone(tmp_path, store):
