@@ -207,7 +207,47 @@ def step_pg_bm25(folder: str, url: str, queries: str) -> dict:
             "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()}}
 
 
-STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load, "_pg_bm25": step_pg_bm25}
+def step_pg_compare(folder: str, url: str, queries: str, prewarm: str = "0") -> dict:
+    """Hybrid search (Engine.search, query vectors given) over a kept folder index and a kept store
+    of the same size, asked in turn question by question, so both see the same load: the folder,
+    the store as configured (concurrent_queries) and the store one statement after another. With
+    prewarm "1" the HNSW index and the vectors are first read into the server's shared buffers
+    (pg_prewarm), as a server that has answered for a while holds them."""
+    from docqa.engine import Engine
+    from docqa.index import pgstore
+    from docqa.index.search import Searcher
+
+    questions, vectors = read_queries(queries)
+    engines = {"folder": Engine(Searcher.load(Path(folder))),
+               "postgresql": Engine(Searcher(pgstore.load_index(url))),
+               "postgresql_sequential": Engine(Searcher(pgstore.load_index(
+                   url, pgstore.PgStoreSettings(concurrent_queries=False))))}
+    warmed = {}
+    if prewarm == "1":
+        server = engines["postgresql"]._searcher._idx
+        with pgstore.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            for name, relation in (("hnsw_index", f"{server.t('vectors')}_embedding_idx"),
+                                   ("vectors", server.t("vectors"))):
+                t0 = time.perf_counter()
+                blocks = conn.execute("SELECT pg_prewarm(%s::regclass)", (relation,)).fetchone()[0]
+                warmed[name] = {"blocks": blocks, "s": round(time.perf_counter() - t0, 1)}
+    for engine in engines.values():
+        for q, v in zip(questions[:3], vectors[:3]):
+            engine.search(q["text"], query_vector=v)
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for n, (q, v) in enumerate(zip(questions, vectors)):
+        order = list(engines) if n % 2 == 0 else list(engines)[::-1]
+        for name in order:
+            t0 = time.perf_counter()
+            engines[name].search(q["text"], query_vector=v)
+            times[name].append(time.perf_counter() - t0)
+    out = {name: _pct(t) for name, t in times.items()}
+    return {"questions": len(questions), "search": out, "prewarm": warmed, "load_average": os.getloadavg(),
+            "ratio_p50": round(out["postgresql"]["p50_ms"] / out["folder"]["p50_ms"], 2)}
+
+
+STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load, "_pg_bm25": step_pg_bm25, "_pg_compare": step_pg_compare}
 
 
 def markdown(report: dict) -> str:

@@ -399,7 +399,7 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
 
     import numpy as np
 
-    from bench.pg_scale import step_pg_bm25, step_pg_build, step_pg_load
+    from bench.pg_scale import step_pg_bm25, step_pg_build, step_pg_compare, step_pg_load
     from bench.scale import random_unit_vectors
 
     built = step_pg_build("300", str(small_index), store, str(tmp_path))
@@ -413,6 +413,11 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
     measured = step_pg_load(store, str(queries), str(pg_root / "data"))
     assert measured["passages"] == 300 and measured["dense_index"] == "hnsw"
     assert measured["search"]["p50_ms"] > 0 and measured["hnsw"]["recall@10"] > 0.5
+    assert set(measured["ef_sweep"]) == {"100", "200", "400"} and measured["ef_sweep"]["400"]["recall@10"] > 0.5
+    # the folder and the store asked in turn (the benchmark's comparison at 1M), the graph prewarmed
+    compared = step_pg_compare(str(small_index), store, str(queries), "1")
+    assert set(compared["search"]) == {"folder", "postgresql", "postgresql_sequential"} and compared["ratio_p50"] > 0
+    assert compared["prewarm"]["hnsw_index"]["blocks"] > 0
     assert measured["server_rss_mb"] > 0 and measured["server_processes"] >= 3 and measured["database_mb"] > 0
     # BM25 alone (the benchmark's way at 1M): the folder index's BM25 tables, rankings equal to the folder's
     bm25 = step_pg_bm25(str(small_index), store, str(queries))
