@@ -1,7 +1,8 @@
 """The PostgreSQL store at 10k, 100k and 1M passages beside the folder store.
 
     python -m bench.pg_scale [--out bench/out] [--index var/index] [--sizes 10000,100000,1000000]
-                             [--bm25-only 1000000]
+                             [--bm25-only 1000000] [--server DIR --keep]
+    python -m bench.pg_scale _pg_compare FOLDER_INDEX STORE_URL QUERIES [1]   # in turn, same load
 
 Starts its own PostgreSQL 18 + pgvector (docqa/pgserver.py) in a temporary folder. Per size, the
 synthetic index of bench/scale.py (`write_synthetic_index`: real sentences, real unit vectors,
@@ -149,8 +150,9 @@ def step_pg_load(url: str, queries: str, pgdata: str) -> dict:
         tables = dict(conn.execute(
             "SELECT substr(relname, %s), pg_total_relation_size(oid) FROM pg_class WHERE relname LIKE %s "
             "AND relkind = 'r'", (len(f"docqa_{server.build}_") + 1, f"docqa_{server.build}_%")).fetchall())
-    return {**row, "questions": len(questions), "open_s": round(open_s, 2), "hnsw": {**_pct(hnsw_times), "ef_search": server.settings.ef_search,
-                     "recall@10": sweep[str(server.settings.ef_search)]["recall@10"]}, "ef_sweep": sweep,
+    hnsw = {**_pct(hnsw_times), "ef_search": server.settings.ef_search,
+            "recall@10": sweep[str(server.settings.ef_search)]["recall@10"]}
+    return {**row, "questions": len(questions), "open_s": round(open_s, 2), "hnsw": hnsw, "ef_sweep": sweep,
             "exact_questions": exact_n,
             "exact_sql": _pct(exact_times), "bm25": _pct(bm25_times),
             "database_mb": round(size / 2**20), "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()},
@@ -276,12 +278,15 @@ def markdown(report: dict) -> str:
                          f"{sum(bm25['tables_mb'].values()) / 1024:.2f} GiB | {bm25['write_s']} s | | | | | | "
                          f"{pg['p50_ms']}/{pg['p95_ms']} ms (folder {folder['p50_ms']}/{folder['p95_ms']} ms; "
                          f"{bm25['unequal_rankings']} unequal) | | |")
-    sweeps = [(r["passages"], r["postgresql"]["ef_sweep"]) for r in report["sizes"] if "ef_sweep" in r.get("postgresql", {})]
+    sweeps = [(r["passages"], r["postgresql"]["ef_sweep"]) for r in report["sizes"]
+              if "ef_sweep" in r.get("postgresql", {})]
     if sweeps:
-        lines += ["", "| passages | " + " | ".join(f"ef_search {ef}: recall@10, HNSW p50" for ef in sweeps[0][1]) + " |",
-                  "| ---: |" + " ---: |" * len(sweeps[0][1])]
+        efs = list(sweeps[0][1])
+        lines += ["", "| passages | " + " | ".join(f"ef_search {ef}: recall@10, HNSW p50" for ef in efs) + " |",
+                  "| ---: |" + " ---: |" * len(efs)]
         for n, sweep in sweeps:
-            lines.append(f"| {n:,} | " + " | ".join(f"{v['recall@10']}, {v['p50_ms']} ms" for v in sweep.values()) + " |")
+            cells = " | ".join(f"{v['recall@10']}, {v['p50_ms']} ms" for v in sweep.values())
+            lines.append(f"| {n:,} | {cells} |")
     return "\n".join(lines) + "\n"
 
 

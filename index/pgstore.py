@@ -524,7 +524,7 @@ class ServerIndex(LoadedIndex):
         self.bm25 = ServerBM25(self, "bm25", manifest["bm25"])
         self.compound_bm25 = ServerBM25(self, "compound", manifest["bm25_compounds"])
         self._row_of = functools.lru_cache(maxsize=settings.passage_cache)(self._fetch_row_of)
-        self._executor, self._executor_lock = None, threading.Lock()  # start_dense_search's threads
+        self._executor, self._executor_lock = None, threading.Lock()  # _begin's threads, made when first needed
 
     @classmethod
     def open(cls, url: str, settings: PgStoreSettings) -> "ServerIndex":
