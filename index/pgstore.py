@@ -90,6 +90,10 @@ class PgStoreSettings:
     term_cache: int = 100_000  # analysed terms' ids and idf kept (a query looks up its few terms)
     cache_batch: int = 10_000  # hashes per embedding-cache look-up
     pool_size: int = 8  # connections a reader keeps open; more threads than this open and close their own
+    # a search sends its independent statements together, each on its own connection: the HNSW scan
+    # while BM25's postings are fetched and summed here (at 1M passages both take tens of ms), the
+    # hits' answer units beside their passages; False: one after the other, on the caller's thread
+    concurrent_queries: bool = True
 
     def __post_init__(self):
         for name in ("hnsw_m", "hnsw_ef_construction", "ef_search", "fetch_rows", "copy_block_rows",
@@ -97,6 +101,8 @@ class PgStoreSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name}={value!r}: must be a whole number >= 1")
+        if not isinstance(self.concurrent_queries, bool):
+            raise SettingsError(f"concurrent_queries={self.concurrent_queries!r}: must be true or false")
         if not 2 <= self.hnsw_m <= 100:
             raise SettingsError(f"hnsw_m={self.hnsw_m}: pgvector takes 2 to 100")
         if self.hnsw_ef_construction < 2 * self.hnsw_m:
@@ -298,10 +304,14 @@ def write_build(url: str, manifest: dict, passages, document_rows, vectors: np.n
             conn.execute(f"CREATE INDEX ON {units_table} (row)")
             _write_bm25(conn, build, "bm25", bm25, settings)
             _write_bm25(conn, build, "compound", compound_bm25, settings)
-            started = time.perf_counter()
+            started, notices = time.perf_counter(), []
+            # pgvector says when the graph outgrew maintenance_work_mem (the build then slows down many
+            # times); kept in the manifest, where a slow build's cause can be read
+            conn.add_notice_handler(lambda diag: notices.append(diag.message_primary))
             conn.execute(f"CREATE INDEX ON {table(build, 'vectors')} USING hnsw (embedding vector_ip_ops) "
                          f"WITH (m = {settings.hnsw_m}, ef_construction = {settings.hnsw_ef_construction})")
             manifest["hnsw"]["build_s"] = round(time.perf_counter() - started, 1)
+            manifest["hnsw"]["notices"] = [n for n in notices if n][:5]
             for name in _BUILD_TABLES:
                 conn.execute(f"ANALYZE {table(build, name)}")
             conn.execute("INSERT INTO docqa_builds VALUES (%s, %s)", (build, json.dumps(manifest)))
@@ -514,6 +524,7 @@ class ServerIndex(LoadedIndex):
         self.bm25 = ServerBM25(self, "bm25", manifest["bm25"])
         self.compound_bm25 = ServerBM25(self, "compound", manifest["bm25_compounds"])
         self._row_of = functools.lru_cache(maxsize=settings.passage_cache)(self._fetch_row_of)
+        self._executor, self._executor_lock = None, threading.Lock()  # _begin's threads, made when first needed
 
     @classmethod
     def open(cls, url: str, settings: PgStoreSettings) -> "ServerIndex":
@@ -604,6 +615,8 @@ class ServerIndex(LoadedIndex):
         return table(self.build, name)
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
         self._pool.close()
 
     def __del__(self):
@@ -625,16 +638,36 @@ class ServerIndex(LoadedIndex):
         return rows[0][0] if rows else None
 
     def prefetch(self, rows) -> None:
-        """Passages and their answer units of these rows, in two statements, before they are read one by one."""
+        """Passages and their answer units of these rows, in two statements sent together, before
+        they are read one by one."""
+        rows = list(rows)
+        units = self._begin(self._unit_store.prefetch, rows) if self._unit_store is not None else None
         self.passages.prefetch(rows)
-        if self._unit_store is not None:
-            self._unit_store.prefetch(rows)
+        if units is not None:
+            units()
 
     _unit_store = None
 
     def unit_store(self, analyzer):
         self._unit_store = ServerUnits(self, analyzer)
         return self._unit_store
+
+    def start_dense_search(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None):
+        """The HNSW scan sent now, so the server scans while this process sums BM25's postings."""
+        return self._begin(self.dense_search, query_vector, n, mask)
+
+    def _begin(self, call, *args):
+        """`call(*args)` on a thread (and so a connection) of its own, when concurrent_queries: the
+        thread waits for the server, which releases the GIL; returns what gives its result."""
+        if not self.settings.concurrent_queries:
+            result = call(*args)
+            return lambda: result
+        with self._executor_lock:
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._executor = ThreadPoolExecutor(self.settings.pool_size, thread_name_prefix="docqa-store")
+        return self._executor.submit(call, *args).result
 
     def dense_search(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None):
         vector = _vector_text(query_vector)

@@ -247,7 +247,10 @@ class Searcher:
 
     def dense_ranking(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None
                       ) -> tuple[np.ndarray, np.ndarray]:
-        ids, scores = self._idx.dense_search(query_vector, n, mask)
+        return self._dense_order(*self._idx.dense_search(query_vector, n, mask))
+
+    @staticmethod
+    def _dense_order(ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # ties by lower row, as BM25 breaks them: the folder's FAISS and the server's HNSW each
         # return equal scores in their own order
         order = np.lexsort((ids, -scores))
@@ -284,12 +287,16 @@ class Searcher:
         depth = rerank.depth if rerank is not None and mode == "hybrid" else 0
         n = max(self.fusion.candidates, k, depth)
         bm25_ids = bm25_scores = dense_ids = dense_scores = np.zeros(0)
+        dense = None
+        if mode in ("dense", "hybrid"):
+            if query_vector is None:
+                query_vector = self.encoder.encode_queries([query])[0]
+            # begun before BM25: a store on a server scans its HNSW graph while BM25 is summed here
+            dense = self._idx.start_dense_search(query_vector, n, mask)
         if mode in ("bm25", "hybrid"):
             bm25_ids, bm25_scores = self.bm25_ranking(query, n, mask)
-        if mode in ("dense", "hybrid") and query_vector is None:
-            query_vector = self.encoder.encode_queries([query])[0]
-        if mode in ("dense", "hybrid"):
-            dense_ids, dense_scores = self.dense_ranking(query_vector, n, mask)
+        if dense is not None:
+            dense_ids, dense_scores = self._dense_order(*dense())
         bm25_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(bm25_ids, bm25_scores), 1)}
         dense_side = {int(i): (r, float(s)) for r, (i, s) in enumerate(zip(dense_ids, dense_scores), 1)}
         if mode == "bm25":

@@ -532,6 +532,12 @@ class LoadedIndex:
     def document_text(self, doc_id: str) -> str:
         return self.texts[doc_id]
 
+    def start_dense_search(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None):
+        """`dense_search` begun now, its result given by the returned callable: here it is computed at
+        once (FAISS in this process); a store on a server lets it run there while BM25 runs here."""
+        result = self.dense_search(query_vector, n, mask)
+        return lambda: result
+
     def dense_search(self, query_vector: np.ndarray, n: int, mask: np.ndarray | None
                      ) -> tuple[np.ndarray, np.ndarray]:
         """The n passages nearest the query vector by inner product (ids, scores), best first."""

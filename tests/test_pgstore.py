@@ -389,7 +389,7 @@ def test_store_settings_are_checked():
     from docqa.errors import SettingsError
 
     for bad in ({"ef_search": 0}, {"hnsw_m": 1}, {"hnsw_ef_construction": 8}, {"exact_filter_max": -1},
-                {"maintenance_work_mem": "lots"}, {"pool_size": True}):
+                {"maintenance_work_mem": "lots"}, {"pool_size": True}, {"concurrent_queries": "yes"}):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             pgstore.PgStoreSettings(**bad)
 
@@ -399,7 +399,7 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
 
     import numpy as np
 
-    from bench.pg_scale import step_pg_bm25, step_pg_build, step_pg_load
+    from bench.pg_scale import step_pg_bm25, step_pg_build, step_pg_compare, step_pg_load
     from bench.scale import random_unit_vectors
 
     built = step_pg_build("300", str(small_index), store, str(tmp_path))
@@ -413,11 +413,40 @@ def test_the_scale_benchmark_writes_a_synthetic_store_and_measures_it(small_inde
     measured = step_pg_load(store, str(queries), str(pg_root / "data"))
     assert measured["passages"] == 300 and measured["dense_index"] == "hnsw"
     assert measured["search"]["p50_ms"] > 0 and measured["hnsw"]["recall@10"] > 0.5
+    assert set(measured["ef_sweep"]) == {"100", "200", "400"} and measured["ef_sweep"]["400"]["recall@10"] > 0.5
+    # the folder and the store asked in turn (the benchmark's comparison at 1M), the graph prewarmed
+    compared = step_pg_compare(str(small_index), store, str(queries), "1")
+    assert set(compared["search"]) == {"folder", "postgresql", "postgresql_sequential"} and compared["ratio_p50"] > 0
+    assert compared["prewarm"]["hnsw_index"]["blocks"] > 0
     assert measured["server_rss_mb"] > 0 and measured["server_processes"] >= 3 and measured["database_mb"] > 0
     # BM25 alone (the benchmark's way at 1M): the folder index's BM25 tables, rankings equal to the folder's
     bm25 = step_pg_bm25(str(small_index), store, str(queries))
     assert bm25["questions"] == 4 and bm25["unequal_rankings"] == 0 and bm25["bm25"]["postgresql"]["p50_ms"] > 0
     assert set(bm25["tables_mb"]) == {"bm25_terms", "bm25_postings", "compound_terms", "compound_postings"}
+
+
+def test_statements_sent_together_or_one_after_the_other_give_the_same_hits(tmp_path, store):
+    corpus = write_corpus(tmp_path / "corpus", 12, seed=3)
+    build_index(corpus, tmp_path / "x", make_encoder("hash"), cache_dir=tmp_path / "cache", store=store)
+    together, apart = (Engine(Searcher(pgstore.load_index(store, pgstore.PgStoreSettings(concurrent_queries=c))))
+                       for c in (True, False))
+    doc = together.documents()[0]["doc_id"]
+    for question in QUESTIONS:
+        for filters in ({}, {"docs": [doc]}):
+            want = apart.search(question, k=5, **filters).to_json()
+            assert together.search(question, k=5, **filters).to_json() == want
+        assert together.ask(question).to_json() == apart.ask(question).to_json()
+
+
+def test_the_development_server_is_sized_to_the_machine_and_refuses_odd_settings(tmp_path):
+    settings = pgserver.machine_settings(memory_bytes=24 * 2**30, cores=2)
+    assert (settings["shared_buffers"], settings["effective_cache_size"]) == ("6144MB", "12288MB")
+    assert settings["max_parallel_maintenance_workers"] == "1"
+    small = pgserver.machine_settings(memory_bytes=256 * 2**20, cores=1)
+    assert (small["shared_buffers"], small["max_parallel_maintenance_workers"]) == ("128MB", "0")
+    with pytest.raises(pgserver.DatabaseServerError, match="shared_buffers"):
+        pgserver.start(tmp_path / "pg", settings={"shared_buffers": "1GB; rm -rf"})
+    assert not (tmp_path / "pg").exists()
 
 
 def test_threads_asking_one_engine_over_the_store_get_the_answers_asked_alone(tmp_path, store):
