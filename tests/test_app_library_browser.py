@@ -166,7 +166,9 @@ def test_the_scroll_gives_way_to_the_user(served):
     for question in ("hoeveel medewerkers had Beta", "wat was het budget van Beta"):
         chat_submit(page, question)
     page.mouse.move(800, 400)
-    page.mouse.wheel(0, -5000)  # at once, while the script is still watching
+    for _ in range(10):  # as a wheel turns: small steps, at once, while the script is still watching
+        page.mouse.wheel(0, -500)
+        page.wait_for_timeout(20)
     page.wait_for_timeout(2500)
     top = page.evaluate(ENTRY_RECT_JS, 2)[0]
     assert top > 200, top  # it stayed where the user scrolled to, above the new question
