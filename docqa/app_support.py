@@ -171,6 +171,7 @@ SIGNAL_TEXTS = {
         "rank": ("plaats", "plaats van de passage in de zoekresultaten"),
         "expected_type": ("gevraagd", "het soort antwoord dat de vraag vraagt"),
         "missing": ("ontbrekend jaar", "jaren uit de vraag die de passage niet noemt"),
+        "joined": ("extra citaten", "citaten uit andere passages achter het eerste"),
         "reason": ("reden", "waarom er geen antwoord is"),
     },
     "en": {
@@ -184,6 +185,7 @@ SIGNAL_TEXTS = {
         "rank": ("rank", "position of the passage in the results"),
         "expected_type": ("asked for", "the kind of answer the question asks for"),
         "missing": ("missing year", "years of the question the passage does not mention"),
+        "joined": ("further quotes", "quotes of other passages after the first"),
         "reason": ("reason", "why there is no answer"),
     },
 }
@@ -194,6 +196,11 @@ REASONS_NL = (
     (re.compile(r"^no (\w+) in the best sentence$"),
      lambda m: f"geen {ANSWER_TYPES_NL.get(m.group(1), m.group(1))} in de beste zin"),
     (re.compile(r"^the passage does not mention (.+)$"), lambda m: f"de passage noemt {m.group(1)} niet"),
+    (re.compile(r"^the best sentence names no person$"), "de beste zin noemt geen persoon"),
+    (re.compile(r"^the best sentence is about (.+), not (.+)$"),
+     lambda m: f"de beste zin gaat over {m.group(1)}, niet {m.group(2)}"),
+    (re.compile(r"^the question asks for a whole year, the best sentence gives (.+)$"),
+     lambda m: f"de vraag gaat over een heel jaar, de beste zin over {m.group(1)}"),
     (re.compile(r"^probability ([\d.]+) below ([\d.]+)$"),
      lambda m: f"kans {m.group(1).replace('.', ',')} onder {m.group(2).replace('.', ',')}"),
 )

@@ -48,8 +48,9 @@ class AnswerSettings:
     high_score: float = 1.35
     high_margin: float = 0.03  # overlapping passages hold near-equal windows
     # What the question names, checked against the quote itself (not only its passage):
-    check_quote_years: bool = False  # the question names a year and the quote names only other years (off: no held-out gain yet)
-    check_whole_year: bool = False  # "in heel 2023" answered by a figure for part of a year (off: no held-out gain yet)
+    # (the two checks that are off showed no held-out gain on dev yet: eval/RESULTS.md)
+    check_quote_years: bool = False  # the question names a year and the quote names only other years
+    check_whole_year: bool = False  # "in heel 2023" answered by a figure for part of a year
     check_person: bool = True  # "wie is de directeur" answered by a quote that names no one
     # A list or cross-document question (`Question.joins`) may be answered by quotes of several passages.
     # quotes in such an answer at most; 1 (the default) keeps every answer to one quote: 3 rescued one dev
@@ -186,7 +187,7 @@ def other_years(question: Question, text: str) -> list[int]:
 
 
 def part_of_year(text: str) -> str | None:
-    """The span shorter than a year the quote's figures are for ("de eerste vier maanden van 2024",
+    """The span shorter than a year the quote's figures are for ("de eerste drie maanden van 2026",
     "het eerste kwartaal", "de eerste helft van 2023"), or None."""
     for v in extract_values(text):
         if (v.kind == "date" and v.unit in ("span", "half", "quarter", "month")) or \
@@ -202,10 +203,14 @@ _NAME_RE = re.compile(r"(?<![\w.])(?:(?P<first>[A-Z][a-zà-ÿ]+)|[A-Z]\.(?:\s?[A
                       r"(?<!\w)(?:dhr|mevr|drs|dr|ir|mr|prof|de heer|mevrouw)\.?\s+[A-Z]")
 
 
+_NOT_A_FIRST_NAME = DUTCH_STOPWORDS | ENGLISH_STOPWORDS | QUESTION_WORDS  # capitalised at a sentence's start
+
+
 def names_person(text: str) -> bool:
+    """The text holds a person's name (`_NAME_RE`)."""
     for m in _NAME_RE.finditer(text):
         first = m.group("first")
-        if not first or first.lower() not in DUTCH_STOPWORDS | ENGLISH_STOPWORDS | QUESTION_WORDS:
+        if not first or first.lower() not in _NOT_A_FIRST_NAME:
             return True
     return False
 
@@ -271,6 +276,7 @@ def choose_answer(question: Question, hits: list, windows: list[Window],
     s = settings
     if not windows:
         return abstain(question, hits, {"reason": "no passages"})
+
     def key(w):
         return w.score + s.rank_prior / w.hit.rank
 

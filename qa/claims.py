@@ -1044,8 +1044,8 @@ class ClaimChecker:
             # the sentence of the figure the window matched with the claim's: its direction is the figure's
             # ("20% meer klachten" is no fall, whatever another sentence of the window says)
             for s0, s1 in self._figure_sentences(w, text) or self._figure_sentences(w, text, priority=2):
-                # no figure of the claim matched: the sentence of its matched date ("in de eerste vier
-                # maanden van 2024 ... 38.000, tegenover 33.300 in ... 2023")
+                # no figure of the claim matched: the sentence of its matched date ("in het eerste
+                # kwartaal van 2026 ... 1.200, tegenover 950 in ... 2025")
                 sentence = text[s0:s1]
                 changes = [c for c in sentence_changes(sentence, s0) if c.direction]
                 d = changes[0].direction if changes else direction_of(sentence)[0]

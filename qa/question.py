@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from docqa.qa.values import WHOLE_YEAR, extract_values
+
 # -- language --------------------------------------------------------------------------------------
 
 # Function words that occur in only one of the two languages. "is", "in", "of", "was" and the like
@@ -62,21 +64,15 @@ _LIST_RE = re.compile(r"\bwelke\s+(?:(?:twee|drie|vier|vijf|zes|zeven|acht|negen
 _PERSON_RE = re.compile(r"^\s*(?:wie|who)\s+(?:is|was|are|were)\s+(?:(?:de|het|the|nu|op dit moment)\s+)*"
                         r"(?!(?:verantwoordelijk|bevoegd|betrokken|eigenaar|opdrachtgever|uitvoerder|leverancier|"
                         r"beheerder|responsible|in charge|owner|involved)\b)\w", re.I)
-# "heel 2023", "over het hele jaar", "the whole of 2023": a question after a whole year's figure
-_WHOLE_YEAR_RE = re.compile(r"\b(?:heel|geheel|gehele|hele|volledig|volledige)\s+(?:jaar\s+)?(?:19|20)\d\d\b|"
-                            r"\b(?:het|een)\s+(?:hele|gehele|volledige|heel)\s+jaar\b|\bjaartotaal\b|"
-                            r"\b(?:whole|full|entire)\s+(?:year\b|(?:of\s+)?(?:19|20)\d\d\b)|\ball of (?:19|20)\d\d\b",
-                            re.I)
-
-
 def asks_person(question: str) -> bool:
     """The question asks who holds a role: its answer names a person."""
     return bool(_PERSON_RE.search(question))
 
 
 def asks_whole_year(question: str) -> bool:
-    """The question asks about a whole year, so a figure for part of one does not answer it."""
-    return bool(_WHOLE_YEAR_RE.search(question))
+    """The question asks about a whole year ("in heel 2023", "the whole of 2023": the claim check's
+    whole-year bounds), so a figure for part of one does not answer it."""
+    return any(v.kind == "year" and v.approx in WHOLE_YEAR for v in extract_values(question))
 
 
 def asks_list(question: str) -> bool:
