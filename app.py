@@ -19,7 +19,7 @@ import streamlit as st
 
 from docqa import config
 from docqa.app_claims import CLAIM_TEXTS, claim_head_html, detail_rows, quote_html, split_claims
-from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, distinct_hits,
+from docqa.app_support import (TEXTS, all_references, answer_html, block, build_command, counted, distinct_hits,
                                document_rows, escape, export_csv, export_json, highlight_html, is_pdf_passage,
                                library_error_text, md_escape, not_found_text, numbered_lines_html, passage_meta,
                                ProgressClock, progress_step, reference_for, safe_corpus_file, scroll_script,
@@ -534,7 +534,8 @@ def documents_page(T: dict, loaded, problem) -> None:
     info, m = loaded.info(), loaded.manifest
     created = str(info.get("built") or "?").replace("T", " ")
     st.markdown(block(escape(T["built"].format(created=created, encoder=(info.get("encoder") or {}).get("id", "?"),
-                                               docs=info["documents"], passages=info["passages"]))),
+                                               docs=counted(T, info["documents"], "document"),
+                                               passages=counted(T, info["passages"], "passage")))),
                 unsafe_allow_html=True)
     # an HTML table whose cells wrap, so nothing is cut at 1280 px; the file name under the document
     rows = document_rows(loaded)
@@ -647,7 +648,8 @@ def upload_form(T: dict) -> None:
 
     def flash_of(result) -> list:
         flash = [("success", md_escape(T["add_done"].format(
-            file=file.name, doc_id=result.doc_id, passages=result.passages, docs=result.documents,
+            file=file.name, doc_id=result.doc_id, passages=counted(T, result.passages, "passage"),
+            docs=counted(T, result.documents, "document"),
             embedded=result.embedded, seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))]
         if result.renamed:
             flash.append(("info", md_escape(T["add_renamed"].format(name=result.path.name))))
@@ -683,7 +685,7 @@ def delete_form(T: dict, loaded) -> None:
         st.session_state.pop("del_pending", None)
         st.session_state["del_doc"] = pending  # still chosen if the removal is refused
         run_change(T, lambda progress: library().remove(pending, progress), lambda result: [
-            ("success", md_escape(T["del_done"].format(doc_id=pending, docs=result.documents,
+            ("success", md_escape(T["del_done"].format(doc_id=pending, docs=counted(T, result.documents, "document"),
                                                        seconds=f"{result.seconds:.1f}".replace(".", T["decimal"]))))],
                    st.empty(), "del")
 

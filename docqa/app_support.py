@@ -364,6 +364,11 @@ def document_rows(engine) -> list[dict]:
 PROGRESS_SPANS = {"read": (0.0, 0.4), "embed": (0.4, 0.95), "write": (0.95, 1.0)}
 
 
+def counted(T: dict, n: int, what: str) -> str:
+    """"1 passage", "3 passages", "1 document", "5 documenten": `what` is "passage" or "document"."""
+    return T[f"n_{what}" if n == 1 else f"n_{what}s"].format(n=n)
+
+
 def progress_step(T: dict, phase: str, done: int, total: int, left: float | None = None) -> tuple[float, str]:
     """(fraction of the bar, its text) for a library progress event; `left` is the estimated
     seconds still to go (ProgressClock), shown when known."""
@@ -498,7 +503,9 @@ TEXTS = {
         "unexpected": "Er ging iets mis bij het beantwoorden. Probeer het opnieuw.",
         "loading": "Index en model laden…",
         "docs_head": "Geïndexeerde documenten",
-        "built": "Index gebouwd op {created} met {encoder}; {docs} documenten, {passages} passages.",
+        "n_passage": "{n} passage", "n_passages": "{n} passages", "n_document": "{n} document",
+        "n_documents": "{n} documenten",
+        "built": "Index gebouwd op {created} met {encoder}; {docs}, {passages}.",
         "skipped": "Overgeslagen bij het indexeren",
         "col_doc_id": "document", "col_title": "titel", "col_organisation": "organisatie", "col_year": "jaar",
         "col_kind": "soort", "col_passages": "passages", "col_file": "bestand",
@@ -511,8 +518,8 @@ TEXTS = {
         "up_button": "Bestand kiezen", "up_hint": "of sleep het hierheen · PDF of TXT, hooguit {mb} MB",
         "up_drop": "Laat het bestand hier los", "up_refused": "Dit bestand kan niet worden toegevoegd: alleen "
         ".pdf of .txt, hooguit {mb} MB.",
-        "add_done": "{file} is toegevoegd als document '{doc_id}' met {passages} passages; de index heeft nu {docs} "
-                    "documenten. De index is opnieuw gebouwd; alleen {embedded} nieuwe teksten zijn ge-embed, de "
+        "add_done": "{file} is toegevoegd als document '{doc_id}' met {passages}; de index heeft nu {docs}. "
+                    "De index is opnieuw gebouwd; alleen {embedded} nieuwe teksten zijn ge-embed, de "
                     "rest kwam uit de cache ({seconds} s).",
         "add_renamed": "De bestandsnaam is veilig gemaakt: opgeslagen als {name}.",
         "add_warning": "Let op bij {file}: het lezen gaf een waarschuwing.",
@@ -520,7 +527,7 @@ TEXTS = {
         "del_confirm": "Weet u zeker dat u '{doc_id}' ({file}) wilt verwijderen? Het bestand en zijn metadata "
                        "gaan uit de corpusmap en de index wordt opnieuw gebouwd.",
         "del_yes": "Ja, verwijderen", "del_no": "Annuleren",
-        "del_done": "'{doc_id}' is verwijderd; de index heeft nu {docs} documenten ({seconds} s).",
+        "del_done": "'{doc_id}' is verwijderd; de index heeft nu {docs} ({seconds} s).",
         "prog_read": "Documenten lezen: {done} van {total}",
         "prog_embed": "Passages en antwoordeenheden embedden: {done} van {total} nieuwe teksten",
         "prog_write": "Index schrijven…", "prog_done": "Klaar",
@@ -591,7 +598,9 @@ TEXTS = {
         "unexpected": "Something went wrong while answering. Please try again.",
         "loading": "Loading the index and the model…",
         "docs_head": "Indexed documents",
-        "built": "Index built on {created} with {encoder}; {docs} documents, {passages} passages.",
+        "n_passage": "{n} passage", "n_passages": "{n} passages", "n_document": "{n} document",
+        "n_documents": "{n} documents",
+        "built": "Index built on {created} with {encoder}; {docs}, {passages}.",
         "skipped": "Skipped while indexing",
         "col_doc_id": "document", "col_title": "title", "col_organisation": "organisation", "col_year": "year",
         "col_kind": "kind", "col_passages": "passages", "col_file": "file",
@@ -604,8 +613,8 @@ TEXTS = {
         "up_button": "Choose a file", "up_hint": "or drop it here · PDF or TXT, at most {mb} MB",
         "up_drop": "Drop the file here", "up_refused": "This file cannot be added: only .pdf or .txt, at most "
         "{mb} MB.",
-        "add_done": "{file} was added as document '{doc_id}' with {passages} passages; the index now holds {docs} "
-                    "documents. The index was rebuilt; only {embedded} new texts were embedded, the rest came "
+        "add_done": "{file} was added as document '{doc_id}' with {passages}; the index now holds {docs}. "
+                    "The index was rebuilt; only {embedded} new texts were embedded, the rest came "
                     "from the cache ({seconds} s).",
         "add_renamed": "The file name was made safe: stored as {name}.",
         "add_warning": "Note on {file}: reading it gave a warning.",
@@ -613,7 +622,7 @@ TEXTS = {
         "del_confirm": "Remove '{doc_id}' ({file})? The file and its metadata leave the corpus folder and the "
                        "index is rebuilt.",
         "del_yes": "Yes, remove", "del_no": "Cancel",
-        "del_done": "'{doc_id}' was removed; the index now holds {docs} documents ({seconds} s).",
+        "del_done": "'{doc_id}' was removed; the index now holds {docs} ({seconds} s).",
         "prog_read": "Reading documents: {done} of {total}",
         "prog_embed": "Embedding passages and answer units: {done} of {total} new texts",
         "prog_write": "Writing the index…", "prog_done": "Done",

@@ -1,6 +1,7 @@
 """`docqa eval --tune`: choose a setting by cross-validation over the labelled questions.
 
     docqa eval --questions dev.jsonl --tune rerank.weight=0,1,3,5 [--folds 5] [--repeats 3]
+    docqa eval --questions dev.jsonl --tune answer.check_a+answer.check_b=false,true
                [--metric mrr@10|success@1|success@5|success@10|answers]
 
 Every value of the grid is scored on every question once (hybrid search and `ask`, judged as
@@ -31,13 +32,21 @@ CLAIM_METRIC = "verdicts"  # with --claims: 1 for a claim given its right verdic
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
-    owner: str  # "fusion", "rerank", "windows" or "answer"
-    field: str
+    """Values to try for one setting, or for several set together ("answer.a+answer.b=false,true":
+    switches that make one method only together are adopted or rejected as one)."""
+
+    names: tuple[str, ...]  # "owner.field" each; owner "fusion", "rerank", "windows" or "answer"
     values: tuple
 
     @property
     def name(self) -> str:
-        return f"{self.owner}.{self.field}"
+        return "+".join(self.names)
+
+    def apply(self, settings, value):
+        """The engine settings with every setting of the grid at `value`."""
+        for name in self.names:
+            settings = settings.replace(name, value)
+        return settings
 
 
 def _settings_classes() -> dict:
@@ -48,16 +57,20 @@ def _settings_classes() -> dict:
 
 
 def parse_grid(spec: str) -> Grid:
-    """`owner.field=v1,v2,...` -> Grid; raises EvalError naming what is wrong."""
+    """`owner.field[+owner.field...]=v1,v2,...` -> Grid; raises EvalError naming what is wrong."""
     name, sep, raw_values = spec.partition("=")
-    owner, dot, field = name.strip().partition(".")
     classes = _settings_classes()
-    if not sep or not dot or owner not in classes:
-        raise EvalError(f"--tune {spec!r}: write SETTING=V1,V2,... with SETTING one of "
-                        f"{', '.join(f'{o}.<field>' for o in classes)}")
-    fields = [f.name for f in dataclasses.fields(classes[owner])]
-    if field not in fields:
-        raise EvalError(f"--tune {spec!r}: {owner} has no setting {field!r}; it has {', '.join(sorted(fields))}")
+    targets = []
+    for part in name.split("+"):
+        owner, dot, field = part.strip().partition(".")
+        if not sep or not dot or owner not in classes:
+            raise EvalError(f"--tune {spec!r}: write SETTING=V1,V2,... with SETTING one of "
+                            f"{', '.join(f'{o}.<field>' for o in classes)} (several joined by '+')")
+        fields = [f.name for f in dataclasses.fields(classes[owner])]
+        if field not in fields:
+            raise EvalError(f"--tune {spec!r}: {owner} has no setting {field!r}; it has {', '.join(sorted(fields))}")
+        targets.append((owner, field))
+    owner, field = targets[0]
     default = getattr(classes[owner](), field)
     values = []
     for text in (v.strip() for v in raw_values.split(",")):
@@ -70,13 +83,14 @@ def parse_grid(spec: str) -> Grid:
                 value = text.lower() in ("1", "true", "yes")
             else:
                 value = type(default)(text)
-            classes[owner](**{field: value})  # the settings object checks the value
+            for o, f in targets:
+                classes[o](**{f: value})  # the settings object checks the value
         except (TypeError, ValueError) as exc:
             raise EvalError(f"--tune {spec!r}: bad value {text!r} for {owner}.{field} ({exc})") from None
         values.append(value)
     if len(set(values)) < 2:
         raise EvalError(f"--tune {spec!r}: give at least two different values to choose between")
-    return Grid(owner, field, tuple(dict.fromkeys(values)))
+    return Grid(tuple(f"{o}.{f}" for o, f in targets), tuple(dict.fromkeys(values)))
 
 
 def check_metric(metric: str) -> None:
@@ -85,7 +99,9 @@ def check_metric(metric: str) -> None:
 
 
 def current_value(engine, grid: Grid):
-    return engine.settings.get(grid.name)
+    """The settings' value now: that of every setting of the grid, or None when they differ."""
+    now = {repr(engine.settings.get(name)): engine.settings.get(name) for name in grid.names}
+    return next(iter(now.values())) if len(now) == 1 else None
 
 
 def score_grid(engine, questions, grid: Grid, k: int = 10) -> dict:
@@ -93,7 +109,7 @@ def score_grid(engine, questions, grid: Grid, k: int = 10) -> dict:
     (1 when the answer is correct, or when an unanswerable question is abstained on)."""
     out = {}
     for value in grid.values:
-        tuned = engine.with_settings(engine.settings.replace(grid.name, value))
+        tuned = engine.with_settings(grid.apply(engine.settings, value))
         run = run_mode(tuned, questions, TUNE_MODE, k)
         scores = score_questions(run.run_ids, run.first_relevant)
         for question in questions:
@@ -111,7 +127,7 @@ def score_claim_grid(engine, claims, grid: Grid, k: int = 10) -> dict:
 
     out = {}
     for value in grid.values:
-        tuned = engine.with_settings(engine.settings.replace(grid.name, value))
+        tuned = engine.with_settings(grid.apply(engine.settings, value))
         scores = {}
         for claim in claims:
             judged = judge_row(claim, {"id": claim.id, **tuned.check(claim.claim, k=k).to_json()})

@@ -40,8 +40,8 @@ def detect_language(text: str) -> str:
 YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
 
 _TYPE_PATTERNS = [
-    ("percent", re.compile(r"percentage\b|\bwhat percentage\b|\bhow many percent\b", re.I)),
-    ("money", re.compile(r"\bhoeveel (geld|euro)\b|\bbedrag\b|\bbudget\b|\bkost(en|te)?\b|\bbezoldiging\b|"
+    ("percent", re.compile(r"percentage\b|\bhoeveel procent\b|\bwhat percentage\b|\bhow many percent\b", re.I)),
+    ("money", re.compile(r"\bhoeveel (geld|euro)\b|\bbedrag\b|\bbudget\b|\b(?:ge)?kost(en|te)?\b|\bbezoldiging\b|"
                          r"\bsalaris\b|\bhuur\b|\bhow much (money|does)\b|\brent\b|\bcost\b", re.I)),
     ("number", re.compile(r"\bhoeveel\b|\bhoe (groot|hoog|vaak|lang|ver|oud)\b|\baantal\b|\bnorm\b|"
                           r"\brapportcijfer\b|\bcijfer\b|\bhow (many|much|often|long)\b|\btarget\b", re.I)),
@@ -73,6 +73,18 @@ def asks_whole_year(question: str) -> bool:
     """The question asks about a whole year ("in heel 2023", "the whole of 2023": the claim check's
     whole-year bounds), so a figure for part of one does not answer it."""
     return any(v.kind == "year" and v.approx in WHOLE_YEAR for v in extract_values(question))
+
+
+# "hoeveel gemeenten", "het aantal meldingen", "how many staff": a count of things, which a percentage
+# ("60% van de gemeenten") does not answer; "hoeveel procent", "hoeveel geld" and "hoe groot" are no counts.
+# Measures come in decimals and durations are no counts: "hoeveel fte", "het aantal uren".
+_MEASURES = r"procent|geld|euro|keer|maal|tijd|jaar|jaren|dagen|weken|maanden|uur|uren|fte\S*|percent|times|years|days|weeks|months|hours"
+_COUNT_RE = re.compile(rf"\b(?:hoeveel|aantal|how many)\b(?!\s+(?:\w+\s+)?(?:{_MEASURES})\b)", re.I)
+
+
+def asks_count(question: str) -> bool:
+    """The question asks how many things there are (not a share, amount or duration)."""
+    return bool(_COUNT_RE.search(question)) and expected_type(question) == "number"
 
 
 def asks_list(question: str) -> bool:
@@ -149,6 +161,7 @@ class Question:
     numbers: frozenset[str]  # digit runs of the question: a sentence repeating them answers nothing
     wants_list: bool = False  # asks for several things ("welke organisaties", "wat zijn de ...")
     wants_person: bool = False  # asks who holds a role ("wie is de voorzitter van ...")
+    wants_count: bool = False  # asks how many things ("hoeveel gemeenten"): a percentage is no answer
     whole_year: bool = False  # asks about a whole year ("in heel 2023")
     across_documents: bool = False  # asks about several documents ("zowel X als Y", two organisations named)
 
@@ -165,20 +178,29 @@ class Question:
         return self.language == "en"
 
 
+def organisation_names(organisation: str) -> tuple[str, ...]:
+    """The names a text uses for an indexed organisation: its short form and, for "BKWI (Bureau
+    Keteninformatisering Werk en Inkomen)", the part in brackets."""
+    short = organisation.split(" (")[0]
+    bracketed = organisation.rstrip().endswith(")") and " (" in organisation
+    long = organisation.rsplit(" (", 1)[1].rstrip(") ") if bracketed else ""
+    return tuple(n for n in (short, long) if n)
+
+
+def mentions_organisation(text: str, organisation: str) -> bool:
+    """The text names the organisation; a name of three letters or less only as written ("IB", not "ib")."""
+    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, re.I if len(n) > 3 else 0)
+               for n in organisation_names(organisation))
+
+
 def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
     """The one analysis of a cleaned question. `analyzer` gives the BM25 terms; `organisations` are
     the indexed organisations' full names, matched by their short form or abbreviation."""
-    named = []
-    for org in organisations:
-        short = org.split(" (")[0]
-        abbreviation = org.rsplit(" (", 1)[1].rstrip(") ") if org.rstrip().endswith(")") and " (" in org else ""
-        if any(n and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, re.I if len(n) > 3 else 0)  # "IB" only as written: "ib" is no name
-               for n in (short, abbreviation)):
-            named.append(org)
+    named = [org for org in organisations if mentions_organisation(text, org)]
     return Question(
         text=text, notices=tuple(notices), language=detect_language(text), expected_type=expected_type(text),
         definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
         years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
         numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text),
-        wants_person=asks_person(text), whole_year=asks_whole_year(text),
+        wants_person=asks_person(text), wants_count=asks_count(text), whole_year=asks_whole_year(text),
         across_documents=len(named) >= 2 or asks_across(text))

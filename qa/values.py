@@ -101,6 +101,10 @@ _NL_MORPHS = ("een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaal
               "zestien|zeventien|achttien|negentien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|"
               "negentig|honderd|duizend|en|ën")
 _NL_WORD = rf"(?:{_NL_MORPHS})+"
+# a Dutch written number in one word ("driehonderd", "vijfentwintig") that ends in a number, not in
+# "en" ("achten" and "vieren" are verbs) nor is "een" alone (an article)
+NL_NUMBER_WORD = (rf"(?!een\b)(?:{_NL_MORPHS})*(?:{'|'.join(m for m in _NL_MORPHS.split('|') if m not in ('en', 'ën'))})"
+                  r"(?![a-zà-ÿ])")
 _EN_MORPHS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
               "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
               "hundred|thousand")

@@ -22,6 +22,7 @@ import numpy as np
 
 from docqa.errors import SettingsError
 from docqa.qa.question import YEAR_RE, DefinedSubject, Question
+from docqa.qa.values import NL_NUMBER_WORD
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,41 @@ class WindowSettings:
 # -- values of the expected type ---------------------------------------------------------------------
 
 _MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
-_NUMBER_WORD_RE = re.compile(r"\b(?:één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|"
-                             r"veertig|vijftig|honderd|duizend|tweemaal|driemaal|viermaal|helft|kwart|dubbel)\b", re.I)
+# A number, not a label: "Bijlage 6a", "2e" and "3D" are no figures ("16.395K" and "4,9mln" are).
+_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![a-jl-wyzA-JL-WYZ](?![a-zA-Z]))")
+# a written number, compounds too ("driehonderd", "veertien", "vijfentwintig"); "een" alone is an article
+_NUMBER_WORD_RE = re.compile(rf"\b(?:{NL_NUMBER_WORD}|tweemaal|driemaal|viermaal|helft|kwart|dubbel)\b", re.I)
 _PERCENT_RE = re.compile(r"\d\s*(?:%|procent)", re.I)
 _MONEY_RE = re.compile(r"€|\beuro\b|\bmln\b|\bmiljoen\b|\bmiljard\b|\d\s*k\b", re.I)
 
 
-def _values(text: str) -> list[str]:
-    """Numbers in the text that can be an answer: not years, not the day of a date."""
+# A number that names rather than counts: "fase 4", "Doel 3", "bijlage 2", "hoofdstuk 5".
+_LABEL_BEFORE_RE = re.compile(r"\b(?:fase|stap|doel|hoofdstuk|paragraaf|bijlage|tabel|figuur|pijler|thema|artikel|"
+                              r"lid|niveau|nr|nummer|deel|prioriteit|actie|speerpunt|chapter|section|table|"
+                              r"figure|annex|phase|step|goal)\.?\s*$", re.I)
+# A section number ("3.2", "4.1.3"): dots between groups of one or two digits (a thousands dot has three).
+_SECTION_NUMBER_RE = re.compile(r"\d{1,2}(?:\.\d{1,2})+")
+_SHARE_AFTER_RE = re.compile(r"\s*(?:%|procent\b|percent\b)", re.I)
+# a decimal is no count of things ("een 8,2"), unless a scale word makes it one ("4,9 miljoen")
+_DECIMAL_RE = re.compile(r"\d+,\d+")
+_SCALE_AFTER_RE = re.compile(r"\s*(?:fte|duizend|miljoen|miljard|mln|mld|mrd|thousand|million|billion)\b", re.I)
+
+
+def _values(text: str, counts: bool = False) -> list[str]:
+    """Numbers in the text that can be an answer: not years, not the day of a date, not a label or
+    section number; for a count (`counts`) not a percentage or a decimal either."""
     out = []
     for m in _NUMBER_RE.finditer(text):
-        if YEAR_RE.fullmatch(m.group(0)) or re.match(rf"\s*(?:{_MONTHS})", text[m.end():m.end() + 12], re.I):
+        if _LABEL_BEFORE_RE.search(text, max(0, m.start() - 14), m.start()) or \
+                _SECTION_NUMBER_RE.fullmatch(m.group(0)):
+            continue
+        if counts and (_SHARE_AFTER_RE.match(text, m.end()) or
+                       (_DECIMAL_RE.fullmatch(m.group(0)) and not _SCALE_AFTER_RE.match(text, m.end()))):
+            continue
+        digits = m.group(0)
+        # "20212023": the years of a table's header run together by the PDF extraction
+        years_run = len(digits) in (8, 12) and all(YEAR_RE.fullmatch(digits[i:i + 4]) for i in range(0, len(digits), 4))
+        if YEAR_RE.fullmatch(digits) or years_run or re.match(rf"\s*(?:{_MONTHS})", text[m.end():m.end() + 12], re.I):
             continue
         out.append(re.sub(r"\D", "", m.group(0)))
     return out
@@ -74,7 +98,7 @@ def has_new_value(text: str, kind: str | None, question: Question) -> bool:
     if kind is None:
         return False
     if kind in ("number", "money", "percent"):
-        new = [v for v in _values(text) if v not in question.numbers]
+        new = [v for v in _values(text, question.wants_count) if v not in question.numbers]
         if kind == "percent":
             return bool(new) and bool(_PERCENT_RE.search(text))
         if kind == "money":

@@ -629,3 +629,13 @@ def test_references_wrap_instead_of_being_cut(monkeypatch, small_index, small_co
     at = ask(app_at(monkeypatch, small_index, small_corpus), "Hoeveel medewerkers had Beta eind 2023?")
     references = [c for c in at.code if c.language in (None, "", "plaintext")]
     assert references and all(c.proto.wrap_lines for c in references), [c.proto for c in references]
+
+
+def test_counts_in_messages_take_the_singular_for_one():
+    nl, en = sup.TEXTS["nl"], sup.TEXTS["en"]
+    assert sup.counted(nl, 1, "passage") == "1 passage" and sup.counted(nl, 3, "passage") == "3 passages"
+    assert sup.counted(nl, 1, "document") == "1 document" and sup.counted(nl, 5, "document") == "5 documenten"
+    assert sup.counted(en, 5, "document") == "5 documents"
+    done = nl["add_done"].format(file="a.txt", doc_id="a", passages=sup.counted(nl, 1, "passage"),
+                                 docs=sup.counted(nl, 6, "document"), embedded=1, seconds="0,5")
+    assert "met 1 passage;" in done and "heeft nu 6 documenten." in done

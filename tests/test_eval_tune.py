@@ -49,6 +49,17 @@ def test_grid_values_take_the_setting_type():
     assert grid.name == "windows.window_chars" and grid.values == (200, 250)
 
 
+def test_switches_joined_by_a_plus_are_tuned_as_one():
+    from docqa.engine import EngineSettings
+
+    grid = parse_grid("answer.check_person+answer.check_whole_year=false,true")
+    assert grid.names == ("answer.check_person", "answer.check_whole_year") and grid.values == (False, True)
+    on = grid.apply(EngineSettings(), True)
+    assert on.get("answer.check_person") is True and on.get("answer.check_whole_year") is True
+    with pytest.raises(EvalError, match="answer has no setting 'nope'"):
+        parse_grid("answer.check_person+answer.nope=false,true")
+
+
 def test_tuning_the_rerank_on_dev_chooses_it_in_every_fold(real_engine, capsys):
     from argparse import Namespace
 
