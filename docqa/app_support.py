@@ -201,6 +201,8 @@ REASONS_NL = (
      lambda m: f"de beste zin gaat over {m.group(1)}, niet {m.group(2)}"),
     (re.compile(r"^the question asks for a whole year, the best sentence gives (.+)$"),
      lambda m: f"de vraag gaat over een heel jaar, de beste zin over {m.group(1)}"),
+    (re.compile(r"^the passage is from (.+) and does not name (.+)$"),
+     lambda m: f"de passage is van {m.group(1)} en noemt {m.group(2)} niet"),
     (re.compile(r"^probability ([\d.]+) below ([\d.]+)$"),
      lambda m: f"kans {m.group(1).replace('.', ',')} onder {m.group(2).replace('.', ',')}"),
 )

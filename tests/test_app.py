@@ -547,6 +547,8 @@ def test_signal_values_and_reasons_in_dutch():
     assert shown == {"reden": "geen getal in de beste zin; de passage noemt 2031 niet", "soort antwoord": "nee",
                      "voorsprong": "0,250", "ontbrekend jaar": "2031"}
     assert sup.signal_rows({"reason": "probability 0.12 below 0.3"})[0]["value"] == "kans 0,12 onder 0,3"
+    other = sup.signal_rows({"reason": "the passage is from Beta and does not name Dienst Alfa"})[0]["value"]
+    assert other == "de passage is van Beta en noemt Dienst Alfa niet"
     assert sup.signal_rows({"margin": 0.25}, "en")[0] == {"signal": "margin", "value": "0.250",
                                                           "meaning": "lead over the next quote"}
 
