@@ -916,10 +916,11 @@ class ClaimChecker:
                 continue  # "driehonderd gemeenten" and "25 minuten" (or "196.000 keer") count different things
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
-            if cv.kind in _TIME_KINDS:
-                # a date belongs to the event of its own sentence: its neighbours in the next sentence
-                # say nothing about it ("... toeslagen. We hebben in maart 2021 ...")
-                s0, s1 = _sentence_span(wtext, v.start)
+            s0, s1 = _sentence_span(wtext, v.start)
+            if cv.kind in _TIME_KINDS or not _is_table_row(wtext[s0:s1]):
+                # a value belongs to its own sentence: the words of the next sentence say nothing about it
+                # ("... toeslagen. We hebben in maart 2021 ...", "... 45% in 2027. Voor de subtop geldt
+                # 50%"); a table row's figure is about its caption and header too, so it keeps the words around
                 near = _Text(" ".join(self._context_words(wtext[s0:s1], v.start - s0, v.end - s0, 8)))
             else:
                 near = _Text(" ".join(self._context_words(wtext, v.start, v.end, 8)))

@@ -420,3 +420,11 @@ def test_the_first_figure_of_a_change_in_the_claim_is_of_the_earlier_time():
     result = CHECKER.check("Het aandeel tijdelijke krachten bij Dienst Alfa daalde in 2026 van ruim 27 naar 14 procent.",
                            whole(text))
     assert result.verdict == "supported"
+
+
+def test_the_words_of_the_next_sentence_say_nothing_about_a_figure():
+    # the claim's words stand with 35% only; the 50% of the next sentence is about another group
+    text = ("Voor de directie van Dienst Alfa geldt een streefcijfer van 35% vrouwen in 2028. "
+            "Voor de afdelingshoofden geldt de 50%-norm al in 2028.")
+    result = CHECKER.check("Dienst Alfa wil dat in 2028 de helft van de directie vrouw is.", whole(text))
+    assert result.verdict == "contradicted" and "35%" in result.citations[0].quote
