@@ -422,7 +422,9 @@ class _Text:
             return True
         stem = _stem(word)
         if len(word) <= 5:  # a short word only with an inflection: "werk" in "werken", not in "werkoriëntatie"
-            return bool(re.search(rf"(?<![^\W\d_]){re.escape(word)}(?:e|en|s|t|te|ten|er|ers|je|jes)?(?![^\W\d_])",
+            # after a final e the plural or past tense adds only n: "legde" / "legden", "boete" / "boeten"
+            tail = "|n" if word.endswith("e") else ""
+            return bool(re.search(rf"(?<![^\W\d_]){re.escape(word)}(?:e|en|s|t|te|ten|er|ers|je|jes{tail})?(?![^\W\d_])",
                                   self.folded))
         if len(stem) >= 6:  # long enough to find inside a compound: "kosten" in "uitvoeringskosten"
             return stem in self.folded

@@ -428,3 +428,11 @@ def test_the_words_of_the_next_sentence_say_nothing_about_a_figure():
             "Voor de afdelingshoofden geldt de 50%-norm al in 2028.")
     result = CHECKER.check("Dienst Alfa wil dat in 2028 de helft van de directie vrouw is.", whole(text))
     assert result.verdict == "contradicted" and "35%" in result.citations[0].quote
+
+
+def test_a_short_word_ending_in_e_takes_n_for_plural_and_past():
+    from docqa.qa.claims import _Text
+
+    assert _Text("in 2026 legden zij boetes op").has("legde")
+    assert _Text("de boeten").has("boete")
+    assert not _Text("de legenda").has("legde")
