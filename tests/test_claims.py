@@ -436,3 +436,12 @@ def test_a_short_word_ending_in_e_takes_n_for_plural_and_past():
     assert _Text("in 2026 legden zij boetes op").has("legde")
     assert _Text("de boeten").has("boete")
     assert not _Text("de legenda").has("legde")
+
+
+def test_a_time_range_in_words_is_compared_with_the_times_of_day_not_with_other_figures():
+    text = ("Dienst Alfa is 24 uur per dag beschikbaar en de helpdesk van Alfa is op werkdagen bereikbaar tussen "
+            "8.30 en 17.00 (norm van 98%).")
+    assert check("De helpdesk van Dienst Alfa is op werkdagen bereikbaar van half negen tot vijf uur.", text).verdict \
+        == "supported"
+    result = check("De helpdesk van Dienst Alfa is op werkdagen bereikbaar van negen tot vijf uur.", text)
+    assert result.verdict == "contradicted" and "8.30" in result.citations[0].quote
