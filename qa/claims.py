@@ -422,7 +422,9 @@ class _Text:
             return True
         stem = _stem(word)
         if len(word) <= 5:  # a short word only with an inflection: "werk" in "werken", not in "werkoriëntatie"
-            return bool(re.search(rf"(?<![^\W\d_]){re.escape(word)}(?:e|en|s|t|te|ten|er|ers|je|jes)?(?![^\W\d_])",
+            # after a final e the plural or past tense adds only n: "legde" / "legden", "boete" / "boeten"
+            tail = "|n" if word.endswith("e") else ""
+            return bool(re.search(rf"(?<![^\W\d_]){re.escape(word)}(?:e|en|s|t|te|ten|er|ers|je|jes{tail})?(?![^\W\d_])",
                                   self.folded))
         if len(stem) >= 6:  # long enough to find inside a compound: "kosten" in "uitvoeringskosten"
             return stem in self.folded
@@ -593,6 +595,46 @@ def _time_columns(header: Sequence[Value], claim_times: Sequence[Value]) -> tupl
     else:
         a, b = 0, 1
     return (a, b) if header[a].lo >= header[b].lo else (b, a)
+
+
+# a time that opens or closes a span ("sinds 2015", "vanaf 1 maart", "tot 2026") says since when, not of
+# which time a figure is: it binds no figure
+_OPEN_BOUND = re.compile(r"(?:sinds|vanaf|since|from|tot(?:\s+en\s+met)?|until|na|after|vóór|before|uiterlijk|by)\s+$", re.I)
+# between a figure and the time it stands with: at most two words and a preposition ("45% vrouwen in
+# 2027", "33.300 in de eerste vier maanden van 2023", "€ 2,4 miljoen (2021)")
+_TIME_AFTER = re.compile(r"\s*(?:\(\s*)?(?:[^\W\d_]+\s+){0,2}?(?:(?:in|voor|over|op|per|eind|begin|medio|ultimo|during|for|at)\s+)?",
+                         re.I)
+
+
+def value_times(text: str, values: Sequence[Value]) -> dict[int, list[Value]]:
+    """The time each figure of a text stands with, by its index in `values` (figures without one are
+    left out): the time that labels it ("(2023: € 468.000)"), else the time right after it ("45% in
+    2027 en 50% in 2030"), else the times of its sentence that no other figure took, when its
+    sentence names one ("In het plan over 2023 gingen we uit van 99 fte"). A figure of another time
+    than the claim's states nothing about the claim's time."""
+    times = [(k, t) for k, t in enumerate(values) if t.kind in ("year", "date") and t.unit != "md"
+             and t.approx not in ("sinds", "vanaf", "tot", "tot en met", "since", "from", "until")
+             and not _OPEN_BOUND.search(text[max(0, t.start - 12):t.start])]
+    figures = [(k, v) for k, v in enumerate(values) if v.kind in ("number", "count", "amount", "percentage")]
+    bound: dict[int, list[Value]] = {}
+    taken: set[int] = set()
+    for k, v in figures:
+        for j, t in times:
+            label = t.end <= v.start and re.fullmatch(r"\s*:\s*", text[t.end:v.start])  # "(2023: 1.200)"
+            after = t.start >= v.end and t.start - v.end <= 30 and _TIME_AFTER.fullmatch(text[v.end:t.start]) \
+                and not re.match(r"\s*:", text[t.end:t.end + 3])  # a time before ":" labels the next figure
+            if label or after:
+                bound[k] = [t]
+                taken.add(j)
+                break
+    for k, v in figures:
+        if k in bound:
+            continue
+        s0, s1 = _sentence_span(text, v.start)
+        own = [t for j, t in times if j not in taken and s0 <= t.start < s1]
+        if own and not _is_table_row(text[s0:s1]):
+            bound[k] = own
+    return bound
 
 
 _REFERENCE_MARKERS = r"tegenover|ten opzichte van|t\.o\.v\.|vergeleken met|in vergelijking met|versus|vs\.?|compared (?:to|with)|against"
@@ -784,6 +826,21 @@ class ClaimChecker:
         cand = w.candidate
         src = extract_values(wtext, "nl")
         events_differ = a.event is not None and event_of(wtext) not in (None, a.event)
+        claim_times = _times(a.values)
+        own_times = value_times(wtext, src) if claim_times else {}
+        claim_own = value_times(a.text, a.values) if claim_times else {}
+
+        def of_claim_time(k: int, j: int) -> bool:
+            """The window's figure j is not bound to a time other than claim figure k's ("€ 468.000" of
+            "(2023: € 468.000)" for a claim on 2024 is the figure of another year: it neither states
+            nor contradicts the claim). The first figure of a change in the claim ("daalde in 2023 van
+            31 naar 17") is of an earlier time than the claim names: any time goes."""
+            cv = a.values[k]
+            if j not in own_times or (re.search(r"(?<!\w)(?:van|from)\s+$", a.text[max(0, cv.start - 6):cv.start], re.I)
+                                      and re.match(r"\s*(?:naar|tot|to)\b", a.text[cv.end:cv.end + 6], re.I)):
+                return True
+            return any(compare_values(c, t) in ("match", "vague") or compare_values(t, c) == "match"
+                       for c in claim_own.get(k, claim_times) for t in own_times[j])
         results: dict[int, Detail] = {}
         used: set[int] = set()
         # pass 1: the claim values the window states (best aligned first); pass 2: the others against
@@ -792,8 +849,8 @@ class ClaimChecker:
             if cv.unit == "x":
                 results[k] = self._ratio_detail(cv, p.text, cand)
                 continue
-            scored = self._scored(a, cv, [(j, v) for j, v in enumerate(src) if comparable(cv, v)], wtext,
-                                  p.organisation)
+            scored = self._scored(a, cv, [(j, v) for j, v in enumerate(src) if comparable(cv, v)
+                                          and (cv.kind in _TIME_KINDS or of_claim_time(k, j))], wtext, p.organisation)
             top = scored[0] if scored else None
             if top is not None and top[2] == "match":  # a better aligned different value is taken up in pass 2
                 results[k] = Detail(cv.kind, cv.text, top[3].text, "match")
@@ -811,7 +868,8 @@ class ClaimChecker:
             if events_differ and cv.kind in _TIME_KINDS:
                 results[k] = Detail(cv.kind, cv.text, None, "absent")
                 continue
-            free = [(j, v) for j, v in enumerate(src) if comparable(cv, v) and j not in used]
+            free = [(j, v) for j, v in enumerate(src) if comparable(cv, v) and j not in used
+                    and (cv.kind in _TIME_KINDS or of_claim_time(k, j))]
             need = s.min_time_alignment if cv.kind in _TIME_KINDS else s.min_alignment
             # a short claim has one word to say what its figure is about ("het verzuim was 6 procent"):
             # that word beside a figure of a window that holds (nearly) all the claim's topic is alignment enough
@@ -860,10 +918,11 @@ class ClaimChecker:
                 continue  # "driehonderd gemeenten" and "25 minuten" (or "196.000 keer") count different things
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
-            if cv.kind in _TIME_KINDS:
-                # a date belongs to the event of its own sentence: its neighbours in the next sentence
-                # say nothing about it ("... toeslagen. We hebben in maart 2021 ...")
-                s0, s1 = _sentence_span(wtext, v.start)
+            s0, s1 = _sentence_span(wtext, v.start)
+            if cv.kind in _TIME_KINDS or not _is_table_row(wtext[s0:s1]):
+                # a value belongs to its own sentence: the words of the next sentence say nothing about it
+                # ("... toeslagen. We hebben in maart 2021 ...", "... 45% in 2027. Voor de subtop geldt
+                # 50%"); a table row's figure is about its caption and header too, so it keeps the words around
                 near = _Text(" ".join(self._context_words(wtext[s0:s1], v.start - s0, v.end - s0, 8)))
             else:
                 near = _Text(" ".join(self._context_words(wtext, v.start, v.end, 8)))

@@ -36,10 +36,11 @@ from text_to_num import text2num
 
 from docqa.errors import SettingsError
 
-KINDS = ("number", "count", "percentage", "amount", "year", "date", "period")
+KINDS = ("number", "count", "percentage", "amount", "year", "date", "period", "clock")
 # kinds that can state the same fact: a count is a number of things, a year is a (long) date
 _COMPATIBLE = {"number": {"number", "count"}, "count": {"number", "count"}, "percentage": {"percentage"},
-               "amount": {"amount"}, "year": {"year", "date"}, "date": {"year", "date"}, "period": {"period"}}
+               "amount": {"amount"}, "year": {"year", "date"}, "date": {"year", "date"}, "period": {"period"},
+               "clock": {"clock"}}
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,69 @@ def _in_table(text: str, pos: int, scales: list[tuple[int, float, str]]) -> tupl
     return None
 
 
+_HOURS_NL = {"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8,
+             "negen": 9, "tien": 10, "elf": 11, "twaalf": 12}
+_HOURS_EN = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+             "ten": 10, "eleven": 11, "twelve": 12}
+_HOUR_WORD = "|".join(sorted(set(_HOURS_NL) | set(_HOURS_EN), key=len, reverse=True))
+# "8.30", "18:00", "half negen" (8.30), "kwart over tien", "zes" / "6" (an hour: only before "uur" or in a range)
+_CLOCK = (rf"(?P<hm>(?:[01]?\d|2[0-4])[.:][0-5]\d)|(?P<part>half|kwart\s+over|kwart\s+voor)\s+(?P<ph>{_HOUR_WORD}|1[0-2]|[1-9])"
+          rf"|(?P<h>{_HOUR_WORD}|2[0-4]|1\d|[1-9])")
+
+
+def _clock_times(text: str, lang: str) -> list[tuple[int, int, float]]:
+    """Times of day as (start, end, minutes after midnight). A bare hour ("zes", "9") is a time of day
+    only in a range of times ("van 9 tot 17 uur") or before "uur" after a word that places it in
+    the day ("om", "tot", "vanaf"): "24 uur per dag" and "zes uur per week" are durations."""
+    def minutes(m: re.Match, suffix: str) -> float | None:
+        if m.group("hm"):
+            h, mi = (int(x) for x in re.split(r"[.:]", m.group("hm")))
+        else:
+            word = (m.group("ph") or m.group("h")).lower()
+            h = int(word) if word.isdigit() else _HOURS_NL.get(word) or _HOURS_EN.get(word)
+            mi = 0
+            part = re.sub(r"\s+", " ", (m.group("part") or "").lower())
+            if part == "half":  # Dutch "half negen" is half an hour before nine
+                h, mi = h - 1, 30
+            elif part == "kwart over":
+                mi = 15
+            elif part == "kwart voor":
+                h, mi = h - 1, 45
+        if suffix.replace(".", "").lower() == "pm" and h < 12:
+            h += 12
+        return h * 60 + mi if 0 <= h <= 24 and (h < 24 or mi == 0) else None
+
+    out = []
+    one = rf"(?:{_CLOCK})"
+    pair = re.compile(rf"(?<![\w.,])(?:tussen|van|vanaf|from|between)\s+(?P<a>{one.replace('?P<', '?P<a_')})"
+                      rf"(?:\s*(?P<sa>a\.?m\.?|p\.?m\.?))?\s*(?:tot(?:\s+en\s+met)?|en|-|–|to|and|until)\s+"
+                      rf"(?P<b>{one.replace('?P<', '?P<b_')})(?:\s*(?P<sb>a\.?m\.?|p\.?m\.?)|\s+uur|\s*u\b)?(?![\w.,]\d)", re.I)
+
+    def sub(m: re.Match, side: str) -> re.Match:
+        return re.fullmatch(_CLOCK, m.group(side), re.I)
+
+    for m in pair.finditer(text):
+        a, b = sub(m, "a"), sub(m, "b")
+        if a.group("h") and b.group("h") and not text[m.end("b"):m.end()].strip():
+            continue  # "tussen 8 en 12 procent", "van 10 tot 15 loketten": figures, not hours
+        ma, mb = minutes(a, m.group("sa") or ""), minutes(b, m.group("sb") or "")
+        if ma is not None and mb is not None:
+            out.append((m.start("a"), m.end("a"), ma))
+            out.append((m.start("b"), m.end(), mb))
+    single = re.compile(rf"(?<![\w.,])(?:(?<=om )|(?<=tot )|(?<=vanaf )|(?<=na )|(?<=at )|(?<=until )|(?<=by ))"
+                        rf"(?P<c>{one})(?:\s*(?P<s>a\.?m\.?|p\.?m\.?)|(?P<u>\s+uur|\s*u\b))?(?![\w]|[.,]\d)", re.I)
+    for m in single.finditer(text):
+        if any(a <= m.start() < b for a, b, _ in out):
+            continue
+        c = re.fullmatch(_CLOCK, m.group("c"), re.I)
+        if c.group("h") and not (m.group("u") or m.group("s")):
+            continue  # "tot 2026", "na 9": a bare figure, not an hour
+        value = minutes(c, m.group("s") or "")
+        if value is not None:
+            out.append((m.start(), m.end(), value))
+    return sorted(out)
+
+
 def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
     """Every checkable value of `text`, in order of position. `lang` ("nl"/"en") picks the number
     words and approximation words; None detects it."""
@@ -449,6 +513,10 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         first = m.group(1).lower() in ("eerste", "first")
         lo, hi = _month_span(y, 1, months) if first else _month_span(y, 13 - months, 12)
         add(Value("date", lo, hi, "span", approx=m.group(1).lower(), text=m.group(0), start=m.start(), end=m.end()))
+
+    # 1b. times of day: "tussen 8.30 en 18.00", "van half negen tot zes uur", "om 9 uur", "tot 17.00 uur"
+    for a, b, minutes in _clock_times(text, lang):
+        add(Value("clock", minutes, minutes, "clock", text=text[a:b], start=a, end=b))
 
     # 2. periods: "de eerste drie maanden", "het eerste kwartaal", "over 7 jaar", "per maand", "jaarlijks"
     for m in re.finditer(rf"(?<!\w)(?:(?:de|het|the|in)\s+)?({_SPAN_QUALIFIERS})\s+(?:({num})\s+)?({_UNIT_RE})(?!\w)",
@@ -696,6 +764,10 @@ def compare_values(claim: Value, source: Value, settings: ValueSettings = ValueS
         if s[1] < c[0] or c[1] < s[0]:
             return "mismatch"
         return "vague"  # overlapping: "medio 2027" and "zomer 2027"
+    if claim.kind == "clock":
+        # "zes uur" for "18.00": an hour written without a.m./p.m. is either half of the day
+        c, s = claim.lo, source.lo
+        return "match" if c == s or (min(c, s) < 13 * 60 and (c - s) % (12 * 60) == 0) else "mismatch"
     if claim.kind == "period":
         per_c, per_s = claim.approx == "per", source.approx == "per"
         if per_c != per_s:

@@ -369,3 +369,79 @@ def test_the_direction_of_a_claim_without_figures_is_read_where_its_date_matched
     result = check("In de eerste drie maanden van 2022 vonden minder klanten van Dienst Alfa werk dan in dezelfde "
                    "periode van 2021.", text)
     assert result.verdict == "contradicted"
+
+
+# -- a figure stands with its own time ---------------------------------------------------------------
+
+def whole(*passages, **meta):
+    """One candidate window per passage, all of it: windows that hold more than one sentence."""
+    return [ClaimCandidate(FakeHit(rank, FakePassage(f"alfa:{rank}", text, **meta)), 0, len(text), 1.0 - rank / 10,
+                           {"dense": 0.9, "lexical": 0.5}) for rank, text in enumerate(passages, 1)]
+
+
+def test_value_times_binds_a_figure_to_its_label_the_time_after_it_or_its_sentence():
+    from docqa.qa.claims import value_times
+    from docqa.qa.values import extract_values
+
+    def bound(text):
+        values = extract_values(text, "nl")
+        return {values[k].text: [t.text for t in ts] for k, ts in value_times(text, values).items()}
+
+    assert bound("In 2026 legde Dienst Alfa boetes op voor € 81.000 (2025: € 64.000).") == {
+        "€ 81.000": ["2026"], "€ 64.000": ["2025"]}
+    assert bound("Alfa streeft naar 35% vrouwen in 2028 en 45% in 2031.") == {"35%": ["2028"], "45%": ["2031"]}
+    assert bound("Het oude plan voor 2025 ging uit van 88 fte.") == {"88": ["voor 2025"]}
+    assert bound("Sinds 2019 heeft Alfa 12 loketten.") == {}  # since when, not of which year
+
+
+def test_a_figure_labelled_with_another_year_neither_supports_nor_is_the_claims():
+    text = "In 2026 legde Dienst Alfa boetes op voor een bedrag van € 81.000 (2025: € 64.000)."
+    result = check("Dienst Alfa legde in 2026 voor € 64.000 aan boetes op.", text)
+    assert result.verdict == "contradicted"
+    assert [d.source_value for d in result.details if d.status == "mismatch"] == ["€ 81.000"]
+    assert check("Dienst Alfa legde in 2025 voor € 64.000 aan boetes op.", text).verdict == "supported"
+
+
+def test_a_target_for_another_year_in_the_same_sentence_is_not_the_claims():
+    text = "Voor de directie van Dienst Alfa geldt een streefcijfer van 35% vrouwen in 2028 en 45% in 2031."
+    result = check("Dienst Alfa wil dat in 2028 45% van de directie vrouw is.", text)
+    assert result.verdict == "contradicted" and "35%" in result.citations[0].quote
+
+
+def test_a_figure_in_a_sentence_about_another_years_plan_is_not_the_claims():
+    text = ("De begrote formatie van Dienst Alfa is voor 2026 gelijk aan die van 2025: 81 fte. "
+            "In het eerste plan voor 2025 ging Alfa uit van 88 fte.")
+    assert check("Dienst Alfa begroot voor 2026 een formatie van 88 fte.", text).verdict != "supported"
+
+
+def test_the_first_figure_of_a_change_in_the_claim_is_of_the_earlier_time():
+    text = ("Op 31 december 2025 was het aandeel tijdelijke krachten bij Dienst Alfa 27,4%. "
+            "Op 31 december 2026 was dat aandeel gedaald tot 14%.")
+    result = CHECKER.check("Het aandeel tijdelijke krachten bij Dienst Alfa daalde in 2026 van ruim 27 naar 14 procent.",
+                           whole(text))
+    assert result.verdict == "supported"
+
+
+def test_the_words_of_the_next_sentence_say_nothing_about_a_figure():
+    # the claim's words stand with 35% only; the 50% of the next sentence is about another group
+    text = ("Voor de directie van Dienst Alfa geldt een streefcijfer van 35% vrouwen in 2028. "
+            "Voor de afdelingshoofden geldt de 50%-norm al in 2028.")
+    result = CHECKER.check("Dienst Alfa wil dat in 2028 de helft van de directie vrouw is.", whole(text))
+    assert result.verdict == "contradicted" and "35%" in result.citations[0].quote
+
+
+def test_a_short_word_ending_in_e_takes_n_for_plural_and_past():
+    from docqa.qa.claims import _Text
+
+    assert _Text("in 2026 legden zij boetes op").has("legde")
+    assert _Text("de boeten").has("boete")
+    assert not _Text("de legenda").has("legde")
+
+
+def test_a_time_range_in_words_is_compared_with_the_times_of_day_not_with_other_figures():
+    text = ("Dienst Alfa is 24 uur per dag beschikbaar en de helpdesk van Alfa is op werkdagen bereikbaar tussen "
+            "8.30 en 17.00 (norm van 98%).")
+    assert check("De helpdesk van Dienst Alfa is op werkdagen bereikbaar van half negen tot vijf uur.", text).verdict \
+        == "supported"
+    result = check("De helpdesk van Dienst Alfa is op werkdagen bereikbaar van negen tot vijf uur.", text)
+    assert result.verdict == "contradicted" and "8.30" in result.citations[0].quote

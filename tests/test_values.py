@@ -316,3 +316,30 @@ def test_identifiers_are_no_figures():
 
 def test_the_same_unspecified_span_matches_itself():
     assert compare_values(one("de komende jaren", "period"), one("in de komende jaren", "period")) == "match"
+
+
+# -- times of day -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, minutes", [
+    ("De balie van Dienst Alfa is open tussen 9.15 en 17.30.", [555, 1050]),
+    ("Alfa is bereikbaar van half tien tot vijf uur.", [570, 300]),
+    ("De kantoren sluiten om 16 uur, het loket opent vanaf kwart over acht.", [960, 495]),
+    ("Open van 7 tot 19 uur, from 9 am to 4 pm.", [420, 1140, 540, 960]),
+])
+def test_times_of_day_in_figures_and_words(text, minutes):
+    assert [v.lo for v in extract_values(text) if v.kind == "clock"] == minutes
+
+
+@pytest.mark.parametrize("text", ["Het systeem draait 24 uur per dag.", "Medewerkers werken zes uur per week thuis.",
+                                  "tussen 4 en 9 procent", "van 12 tot 20 balies", "tot 2026", "na 3 jaar"])
+def test_durations_ranges_and_years_are_no_times_of_day(text):
+    assert not [v for v in extract_values(text) if v.kind == "clock"]
+
+
+def test_an_hour_in_words_is_either_half_of_the_day():
+    five = one("tot vijf uur", "clock")
+    assert compare_values(five, one("tot 17.00", "clock")) == "match"
+    assert compare_values(five, one("tot 5.00 uur", "clock")) == "match"
+    assert compare_values(five, one("tot 17.30", "clock")) == "mismatch"
+    assert compare_values(one("om 16.00 uur", "clock"), one("om 4 pm", "clock")) == "match"
+    assert compare_values(one("om 16.00 uur", "clock"), one("om 17.00 uur", "clock")) == "mismatch"
