@@ -601,7 +601,7 @@ def _time_columns(header: Sequence[Value], claim_times: Sequence[Value]) -> tupl
 # which time a figure is: it binds no figure
 _OPEN_BOUND = re.compile(r"(?:sinds|vanaf|since|from|tot(?:\s+en\s+met)?|until|na|after|vóór|before|uiterlijk|by)\s+$", re.I)
 # between a figure and the time it stands with: at most two words and a preposition ("45% vrouwen in
-# 2027", "33.300 in de eerste vier maanden van 2023", "€ 2,4 miljoen (2021)")
+# 2027", "1.200 in het eerste kwartaal van 2030", "€ 2,4 miljoen (2021)")
 _TIME_AFTER = re.compile(r"\s*(?:\(\s*)?(?:[^\W\d_]+\s+){0,2}?(?:(?:in|voor|over|op|per|eind|begin|medio|ultimo|during|for|at)\s+)?",
                          re.I)
 

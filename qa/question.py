@@ -82,9 +82,10 @@ _MEASURES = r"procent|geld|euro|keer|maal|tijd|jaar|jaren|dagen|weken|maanden|uu
 _COUNT_RE = re.compile(rf"\b(?:hoeveel|aantal|how many)\b(?!\s+(?:\w+\s+)?(?:{_MEASURES})\b)", re.I)
 
 
-def asks_count(question: str) -> bool:
-    """The question asks how many things there are (not a share, amount or duration)."""
-    return bool(_COUNT_RE.search(question)) and expected_type(question) == "number"
+def asks_count(question: str, kind: str | None) -> bool:
+    """The question, whose expected type is `kind`, asks how many things there are (not a share,
+    amount or duration)."""
+    return kind == "number" and bool(_COUNT_RE.search(question))
 
 
 def asks_list(question: str) -> bool:
@@ -197,10 +198,11 @@ def analyse(text: str, notices=(), analyzer=None, organisations=()) -> Question:
     """The one analysis of a cleaned question. `analyzer` gives the BM25 terms; `organisations` are
     the indexed organisations' full names, matched by their short form or abbreviation."""
     named = [org for org in organisations if mentions_organisation(text, org)]
+    kind = expected_type(text)
     return Question(
-        text=text, notices=tuple(notices), language=detect_language(text), expected_type=expected_type(text),
+        text=text, notices=tuple(notices), language=detect_language(text), expected_type=kind,
         definition=defined_subject(text), terms=tuple(analyzer(text)) if analyzer else (),
         years=tuple(sorted(set(YEAR_RE.findall(text)))), organisations=tuple(named),
         numbers=frozenset(re.findall(r"\d+", text)), wants_list=asks_list(text),
-        wants_person=asks_person(text), wants_count=asks_count(text), whole_year=asks_whole_year(text),
+        wants_person=asks_person(text), wants_count=asks_count(text, kind), whole_year=asks_whole_year(text),
         across_documents=len(named) >= 2 or asks_across(text))

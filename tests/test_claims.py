@@ -387,19 +387,19 @@ def test_value_times_binds_a_figure_to_its_label_the_time_after_it_or_its_senten
         values = extract_values(text, "nl")
         return {values[k].text: [t.text for t in ts] for k, ts in value_times(text, values).items()}
 
-    assert bound("In 2026 legde Dienst Alfa boetes op voor € 81.000 (2025: € 64.000).") == {
-        "€ 81.000": ["2026"], "€ 64.000": ["2025"]}
+    assert bound("In 2030 legde Dienst Alfa boetes op voor € 81.000 (2029: € 64.000).") == {
+        "€ 81.000": ["2030"], "€ 64.000": ["2029"]}
     assert bound("Alfa streeft naar 35% vrouwen in 2028 en 45% in 2031.") == {"35%": ["2028"], "45%": ["2031"]}
-    assert bound("Het oude plan voor 2025 ging uit van 88 fte.") == {"88": ["voor 2025"]}
+    assert bound("Het oude plan voor 2029 ging uit van 88 fte.") == {"88": ["voor 2029"]}
     assert bound("Sinds 2019 heeft Alfa 12 loketten.") == {}  # since when, not of which year
 
 
 def test_a_figure_labelled_with_another_year_neither_supports_nor_is_the_claims():
-    text = "In 2026 legde Dienst Alfa boetes op voor een bedrag van € 81.000 (2025: € 64.000)."
-    result = check("Dienst Alfa legde in 2026 voor € 64.000 aan boetes op.", text)
+    text = "In 2030 legde Dienst Alfa boetes op voor een bedrag van € 81.000 (2029: € 64.000)."
+    result = check("Dienst Alfa legde in 2030 voor € 64.000 aan boetes op.", text)
     assert result.verdict == "contradicted"
     assert [d.source_value for d in result.details if d.status == "mismatch"] == ["€ 81.000"]
-    assert check("Dienst Alfa legde in 2025 voor € 64.000 aan boetes op.", text).verdict == "supported"
+    assert check("Dienst Alfa legde in 2029 voor € 64.000 aan boetes op.", text).verdict == "supported"
 
 
 def test_a_target_for_another_year_in_the_same_sentence_is_not_the_claims():
@@ -409,15 +409,15 @@ def test_a_target_for_another_year_in_the_same_sentence_is_not_the_claims():
 
 
 def test_a_figure_in_a_sentence_about_another_years_plan_is_not_the_claims():
-    text = ("De begrote formatie van Dienst Alfa is voor 2026 gelijk aan die van 2025: 81 fte. "
-            "In het eerste plan voor 2025 ging Alfa uit van 88 fte.")
-    assert check("Dienst Alfa begroot voor 2026 een formatie van 88 fte.", text).verdict != "supported"
+    text = ("De begrote formatie van Dienst Alfa is voor 2030 gelijk aan die van 2029: 81 fte. "
+            "In het eerste plan voor 2029 ging Alfa uit van 88 fte.")
+    assert check("Dienst Alfa begroot voor 2030 een formatie van 88 fte.", text).verdict != "supported"
 
 
 def test_the_first_figure_of_a_change_in_the_claim_is_of_the_earlier_time():
-    text = ("Op 31 december 2025 was het aandeel tijdelijke krachten bij Dienst Alfa 27,4%. "
-            "Op 31 december 2026 was dat aandeel gedaald tot 14%.")
-    result = CHECKER.check("Het aandeel tijdelijke krachten bij Dienst Alfa daalde in 2026 van ruim 27 naar 14 procent.",
+    text = ("Op 31 december 2029 was het aandeel tijdelijke krachten bij Dienst Alfa 27,4%. "
+            "Op 31 december 2030 was dat aandeel gedaald tot 14%.")
+    result = CHECKER.check("Het aandeel tijdelijke krachten bij Dienst Alfa daalde in 2030 van ruim 27 naar 14 procent.",
                            whole(text))
     assert result.verdict == "supported"
 
@@ -433,7 +433,7 @@ def test_the_words_of_the_next_sentence_say_nothing_about_a_figure():
 def test_a_short_word_ending_in_e_takes_n_for_plural_and_past():
     from docqa.qa.claims import _Text
 
-    assert _Text("in 2026 legden zij boetes op").has("legde")
+    assert _Text("in 2030 legden zij boetes op").has("legde")
     assert _Text("de boeten").has("boete")
     assert not _Text("de legenda").has("legde")
 

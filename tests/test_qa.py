@@ -246,7 +246,7 @@ def test_what_something_cost_asks_for_an_amount():
 @pytest.mark.parametrize("text", [
     "CBR Centraal Bureau Rijvaardigheid",
     "Het advies komt van de Raad van State.",
-    "De Chief Data Officer stelt de regels op.",
+    "De Chief Privacy Officer stelt de regels op.",
 ])
 def test_an_organisations_name_is_no_persons(text):
     from docqa.qa.answer import names_person
