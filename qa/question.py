@@ -54,7 +54,7 @@ _TYPE_PATTERNS = [
 
 # A question after several things: "welke <plural>", "wat zijn de ...", "noem ...", "which/what are".
 # Dutch plurals end in -en, -s or -'s; "welk" (singular neuter) never asks for a list.
-_LIST_RE = re.compile(r"\bwelke\s+(?:(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien)\s+)?(?:\w+\s+)?\w+(?:en|s|'s)\b|"
+_LIST_RE = re.compile(r"\bwelke\s+(?:(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien)\s+)?(?:\w+e\s+)?\w+(?:en|s|'s)\b|"
                       r"^\s*(?:wat|wie|welke) zijn\b|^\s*noem\b|\b(?:which|what) (?:are|were)\b|\bwhich \w+s\b",
                       re.I)
 

@@ -36,6 +36,7 @@ class WindowSettings:
     w_type: float = 0.1  # the unit holds a new value of the expected type
     w_type_window: float = 0.1  # ... or its window does
     w_definition: float = 0.3  # "wat is X": the window defines X; any weight 0.05-1 gave the same answers
+    w_enumeration: float = 0.1  # a question after several things: the window names several ("A, B en C"); CV 0.687 -> 0.700
     idf_floor: float = 0.1  # a term in nearly every passage still counts a little
     unknown_term_weight: float = 3.0  # a term the corpus never uses: no window can hold it, so it weighs as rare
 
@@ -43,8 +44,8 @@ class WindowSettings:
         for name in ("window_chars", "list_window_chars"):
             if not 50 <= getattr(self, name) <= 800:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be between 50 and 800")
-        for name in ("w_dense", "w_lexical", "w_type", "w_type_window", "w_definition", "idf_floor",
-                     "unknown_term_weight"):
+        for name in ("w_dense", "w_lexical", "w_type", "w_type_window", "w_definition", "w_enumeration",
+                     "idf_floor", "unknown_term_weight"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be >= 0")
 
@@ -145,6 +146,30 @@ def defines(window: str, before: str, subject: DefinedSubject) -> bool:
             and bool(_DEFINES_NEXT_RE.match(window)))
 
 
+# -- enumerations --------------------------------------------------------------------------------------
+
+# "A, B en C" / "A, B of C": three or more items of one to four words closed by a conjunction; with
+# only two commas' worth, items of at most three words (a comma between clauses, "na een kwartaal,
+# wordt het plan herzien en vastgesteld", has a longer part)
+_ITEM = r"[^\W\d_][\w.'’/-]*(?:\s+[\w.'’/-]+){0,%d}"
+_CLOSES = r"\s+(?:en|of|and|or|alsmede|evenals)\s+\w"
+_ENUMERATION_RE = re.compile(rf"(?<![\w,])(?:{_ITEM % 3},\s+(?:{_ITEM % 3},\s+)+{_ITEM % 3}|"
+                             rf"{_ITEM % 2},\s+{_ITEM % 2}){_CLOSES}", re.I)
+# two names joined ("Alfa en Beta", "UWV and SVB"); case-sensitive, so "werkzoekenden en werkgevers" is none
+_NAMES_PAIR_RE = re.compile(r"(?<!^)(?<![.:•]\s)\b[A-Z][\w-]+\s+(?:en|and|of|or)\s+[A-Z][\w-]+")
+# "zoals A en B", "waaronder A", "onder andere A": examples named after a cue
+_EXAMPLES_RE = re.compile(r"\b(?:zoals|waaronder|onder andere|onder meer|namelijk|such as|including)\s+\w", re.I)
+# list items: a bullet or a dash opening a line or following a sentence
+_ITEM_RE = re.compile(r"(?:^|\n|[.:;]\s)\s*[•▪◦·●\-–]\s*\w")
+
+
+def enumerates(text: str) -> bool:
+    """The text names several things: "A, B en C", "Alfa en Beta", "zoals A en B", or two or more
+    list items."""
+    return (bool(_ENUMERATION_RE.search(text) or _NAMES_PAIR_RE.search(text) or _EXAMPLES_RE.search(text))
+            or len(_ITEM_RE.findall(text)) >= 2)
+
+
 # -- windows -------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -187,6 +212,8 @@ class WindowScorer:
         kind = question.expected_type
         subject = question.definition if s.w_definition else None
         limit = s.list_window_chars if question.wants_list else s.window_chars
+        # a list question that asks for a figure or a date ("hoeveel ... welke gegevens") wants no list
+        several = s.w_enumeration > 0 and question.wants_list and question.expected_type is None
 
         def coverage(terms: set[str]) -> float:
             return sum(w for t, w in weights.items() if t in terms) / total
@@ -211,6 +238,9 @@ class WindowScorer:
                 features = {"dense": round(float(dense[j]), 4), "lexical": round(around, 4), "type": typed_window}
                 score = (s.w_dense * float(dense[j]) + s.w_lexical * around + s.w_type * unit_typed[j]
                          + s.w_type_window * typed_window)
+                if several:
+                    features["enumerates"] = enumerates(text[a:b])
+                    score += s.w_enumeration * features["enumerates"]
                 if subject is not None:
                     before = text[spans[j - 1][0]:spans[j - 1][1]] if j else ""
                     features["defines"] = defines(text[a:spans[last][1]], before, subject)

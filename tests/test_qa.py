@@ -6,7 +6,7 @@ from docqa.errors import SettingsError
 from docqa.ingest.records import Passage
 from docqa.qa.answer import ENGLISH_LEAD, NOT_FOUND, NOT_FOUND_EN, AnswerSettings, choose_answer, reference
 from docqa.qa.question import analyse, detect_language, expected_type
-from docqa.qa.windows import Window, has_new_value
+from docqa.qa.windows import Window, enumerates, has_new_value
 
 
 @pytest.mark.parametrize("question", [
@@ -266,3 +266,27 @@ def test_an_answer_from_another_organisations_document_that_never_names_the_aske
     assert not choose_answer(q, [], [naming], AnswerSettings(check_organisation=True)).abstained
     own = analyse("hoeveel medewerkers had Beta in 2023", organisations=orgs)
     assert not choose_answer(own, [], [from_beta], AnswerSettings(check_organisation=True)).abstained
+
+
+@pytest.mark.parametrize("question, wants", [
+    ("welke diensten levert Dienst Alfa aan gemeenten", True),
+    ("welke nieuwe regels gelden er", True),
+    ("tot welke leeftijd vallen jongeren onder de regeling", False),  # "vallen" is the verb, not a plural
+    ("door welke monitor is de oude peiling vervangen", False),
+    ("wat zijn de taken van Dienst Alfa", True),
+])
+def test_a_list_question_asks_for_a_plural(question, wants):
+    assert analyse(question).wants_list is wants
+
+
+@pytest.mark.parametrize("text, several", [
+    ("Dienst Alfa haalt gegevens op bij bronnen zoals het kadaster en de RDW.", True),
+    ("De data moeten juist, volledig, tijdig en vindbaar zijn.", True),
+    ("De gidsen Anna en Bram zijn nieuw.", True),
+    ("• regel een\n• regel twee", True),
+    ("Na afloop van het kwartaal, wordt het plan opgesteld en vastgesteld.", False),
+    ("Het plan is voor werkzoekenden en werkgevers bedoeld.", False),
+    ("Dienst Alfa bestaat sinds 2001.", False),
+])
+def test_an_enumeration_names_several_things(text, several):
+    assert enumerates(text) is several
