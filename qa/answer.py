@@ -290,6 +290,26 @@ def joined_windows(question: Question, ranked: list[Window], settings: AnswerSet
     return chosen
 
 
+def failed_checks(question: Question, window: Window, settings: AnswerSettings) -> list[str]:
+    """Why the window does not answer what the question names (its type, year, period, person,
+    organisation); empty when it passes every check."""
+    s, text = settings, window.text
+    reasons = []
+    if question.expected_type and not window.features["type"]:
+        reasons.append(f"no {question.expected_type} in the best sentence")
+    if missing := missing_years(question, window.hit):
+        reasons.append(f"the passage does not mention {', '.join(missing)}")
+    elif s.check_quote_years and (others := other_years(question, text)):
+        reasons.append(f"the best sentence is about {', '.join(map(str, others))}, not {', '.join(question.years)}")
+    if s.check_whole_year and question.whole_year and (part := part_of_year(text)):
+        reasons.append(f"the question asks for a whole year, the best sentence gives {part}")
+    if s.check_person and question.wants_person and not names_person(text):
+        reasons.append("the best sentence names no person")
+    if s.check_organisation and (other := other_organisation(question, window.hit)):
+        reasons.append(f"the passage is from {other} and does not name {', '.join(question.organisations)}")
+    return reasons
+
+
 def choose_answer(question: Question, hits: list, windows: list[Window],
                   settings: AnswerSettings = AnswerSettings(), calibration=None) -> Answer:
     """The answer to an analysed question from the windows of its top passages (final ranks).
@@ -303,26 +323,13 @@ def choose_answer(question: Question, hits: list, windows: list[Window],
 
     ranked = sorted(windows, key=lambda w: -key(w))
     best = ranked[0]
+    reasons = failed_checks(question, best, s)
     best_text = best.text
     # overlapping passages hold the same sentence: the runner-up is the best *other* text
     runner_up = next((w for w in ranked[1:] if w.text != best_text), None)
     margin = best.score - runner_up.score if runner_up else best.score
-    missing = missing_years(question, best.hit)
     signals = {**best.features, "rank": best.hit.rank, "score": round(best.score, 4), "margin": round(margin, 4),
-               "expected_type": question.expected_type, "missing": missing}
-    reasons = []
-    if question.expected_type and not best.features["type"]:
-        reasons.append(f"no {question.expected_type} in the best sentence")
-    if missing:
-        reasons.append(f"the passage does not mention {', '.join(missing)}")
-    elif s.check_quote_years and (others := other_years(question, best_text)):
-        reasons.append(f"the best sentence is about {', '.join(map(str, others))}, not {', '.join(question.years)}")
-    if s.check_whole_year and question.whole_year and (part := part_of_year(best_text)):
-        reasons.append(f"the question asks for a whole year, the best sentence gives {part}")
-    if s.check_person and question.wants_person and not names_person(best_text):
-        reasons.append("the best sentence names no person")
-    if s.check_organisation and (other := other_organisation(question, best.hit)):
-        reasons.append(f"the passage is from {other} and does not name {', '.join(question.organisations)}")
+               "expected_type": question.expected_type, "missing": missing_years(question, best.hit)}
     probability = features = None
     if not reasons:
         features = answer_features(question, best, hits, margin)
