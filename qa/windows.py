@@ -132,6 +132,21 @@ _DEFINES_NEXT_RE = re.compile(r"\s*(?:dat|dit|deze|die|hiermee|daarmee|hieronder
                               r"(?:zijn|is|wordt|worden|betekent|houdt|gaat)\b", re.I)
 
 
+def expands(acronym: str, before: str, after: str) -> bool:
+    """The words next to an acronym's bracket can spell it out: "Dienst Alfa Beta (DAB)" or
+    "DAB (Dienst Alfa Beta)" start with its first letter; "DAB (en DXY)" or "DAB (Alfa-portaal)"
+    are an aside, not its expansion. "DAB staat voor ..." always expands it."""
+    first = acronym[0].lower()
+    if re.match(r"\W*(?:staat voor|stands for)\b", after, re.I):
+        return True
+    inside = re.match(r"\s*\(\s*(\w+)", after)
+    if inside:
+        return inside.group(1).lower().startswith(first) and inside.group(1).lower() != acronym.lower()
+    # "(DAB" opens after the expansion: one of the capitalised words just before starts with the letter
+    words = re.findall(r"\w+", before)[-(len(acronym) + 3):]
+    return any(w[0].isupper() and w[0].lower() == first for w in words)
+
+
 def defines(window: str, before: str, subject: DefinedSubject) -> bool:
     """The window defines the subject: an acronym next to its expansion in brackets ("... (GK)",
     "GK (...)", "GK staat voor"); any other subject followed by "is", "zijn", ":" and the like, or
@@ -139,7 +154,8 @@ def defines(window: str, before: str, subject: DefinedSubject) -> bool:
     for m in subject.pattern.finditer(window):
         if subject.acronym:
             if _OPENS_BRACKET_RE.search(window, 0, m.start()) or _EXPANSION_AFTER_RE.match(window, m.end()):
-                return True
+                if expands(m.group(0), window[:m.start()], window[m.end():]):
+                    return True
         elif _DEFINES_AFTER_RE.match(window, m.end()):
             return True
     return (not subject.acronym and bool(subject.pattern.search(before))
