@@ -66,7 +66,7 @@ def answer_features(question, window, hits, margin: float) -> dict[str, float]:
         "inv_bm25_rank": 1.0 / hit.bm25_rank if hit.bm25_rank else 0.0,
         "inv_dense_rank": 1.0 / hit.dense_rank if hit.dense_rank else 0.0,
         "passage_gap": float(gap),
-        "asks_quantity": float(kind in ("number", "percent", "money")), "asks_date": float(kind == "date"),
+        "asks_quantity": float(kind in ("number", "percent", "money", "frequency")), "asks_date": float(kind == "date"),
         "asks_name": float(kind == "name"), "asks_nothing_typed": float(kind is None),
         "english": float(question.english),
     }

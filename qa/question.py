@@ -43,6 +43,9 @@ _TYPE_PATTERNS = [
     ("percent", re.compile(r"percentage\b|\bhoeveel procent\b|\bwhat percentage\b|\bhow many percent\b", re.I)),
     ("money", re.compile(r"\bhoeveel (geld|euro)\b|\bbedrag\b|\bbudget\b|\b(?:ge)?kost(en|te)?\b|\bbezoldiging\b|"
                          r"\bsalaris\b|\bhuur\b|\bhow much (money|does)\b|\brent\b|\bcost\b", re.I)),
+    # how often: a frequency ("twee keer per jaar", "maandelijks"), or for a bare "hoe vaak" a count of times
+    ("frequency", re.compile(r"\bhoe vaak\b|\bhoeveel keer per\b|\bmet welke (?:frequentie|regelmaat)\b|"
+                             r"\bhow often\b|\bhow frequently\b", re.I)),
     ("number", re.compile(r"\bhoeveel\b|\bhoe (groot|hoog|vaak|lang|ver|oud)\b|\baantal\b|\bnorm\b|"
                           r"\brapportcijfer\b|\bcijfer\b|\bhow (many|much|often|long)\b|\btarget\b", re.I)),
     ("date", re.compile(r"\bwanneer\b|\bin welk jaar\b|\bsinds welk jaar\b|\bvanaf wanneer\b|\bwelke datum\b|"
@@ -107,7 +110,7 @@ def asks_across(question: str) -> bool:
 
 
 def expected_type(question: str) -> str | None:
-    """What kind of value the question asks for: number, percent, money, date, name, or None."""
+    """What kind of value the question asks for: percent, money, frequency, number, date, name, or None."""
     for name, pattern in _TYPE_PATTERNS:
         if pattern.search(question):
             return name
@@ -154,7 +157,7 @@ class Question:
     text: str  # cleaned: NFC, one line, at most MAX_QUERY_CHARS
     notices: tuple[str, ...]  # for the user ("de vraag is ingekort ...")
     language: str  # "nl" or "en"
-    expected_type: str | None  # number, percent, money, date, name, or None
+    expected_type: str | None  # percent, money, frequency, number, date, name, or None
     definition: DefinedSubject | None  # the subject of "wat is X", else None
     terms: tuple[str, ...]  # the BM25 analyser's terms, in order, repeats kept
     years: tuple[str, ...]  # years the question names, sorted

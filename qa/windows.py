@@ -93,6 +93,15 @@ def _values(text: str, counts: bool = False) -> list[str]:
     return out
 
 
+_PERIOD = r"(?:dag|week|maand|kwartaal|jaar|half\s+jaar|twee\s+jaar|day|week|month|quarter|year)"
+# "twee keer per jaar", "elk kwartaal", "maandelijks", "vier maal", "twice a year", "every month"
+_FREQUENCY_RE = re.compile(rf"\b(?:per|elke|elk|iedere|ieder|a|an|every|each)\s+{_PERIOD}\b|"
+                           r"\b\w*(?:dage|weke|maande|jaar|kwartaa)lijkse?\b|\b\w+maal\b|"
+                           r"\b(?:daily|weekly|monthly|quarterly|annually|yearly|twice|once)\b", re.I)
+_TIMES_RE = re.compile(r"\d[\d.]*\s*(?:keer|maal|times)\b", re.I)
+_PER_PERIOD_RE = re.compile(rf"\b(?:per|a|every)\s+{_PERIOD}\b", re.I)
+
+
 def has_new_value(text: str, kind: str | None, question: Question) -> bool:
     """The text holds a value of the expected kind that the question itself does not contain:
     a sentence that only repeats the question's own numbers or names answers nothing."""
@@ -105,6 +114,10 @@ def has_new_value(text: str, kind: str | None, question: Question) -> bool:
         if kind == "money":
             return bool(new) and bool(_MONEY_RE.search(text))
         return bool(new) or bool(_NUMBER_WORD_RE.search(text))
+    if kind == "frequency":
+        # "hoe vaak per jaar" wants a frequency; a bare "hoe vaak" is also answered by a count of times
+        return bool(_FREQUENCY_RE.search(text)) or (not _PER_PERIOD_RE.search(question.text)
+                                                     and bool(_TIMES_RE.search(text)))
     if kind == "date":
         years = [y for y in YEAR_RE.findall(text) if y not in question.numbers]
         return bool(years) or bool(re.search(_MONTHS, text, re.I))

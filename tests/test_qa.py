@@ -38,7 +38,8 @@ def test_english_questions_are_english(question):
     ("wat kost de nieuwe huisvesting", "money"),
     ("wanneer opent het nieuwe loket", "date"),
     ("wie leidt de Dienst Alfa", "name"),
-    ("hoe vaak wordt het portaal onderhouden", "number"),
+    ("hoe vaak wordt het portaal onderhouden", "frequency"),
+    ("how often is the portal updated", "frequency"),
     ("wat doet de Dienst Alfa", None),
 ])
 def test_expected_types(question, kind):
@@ -51,6 +52,19 @@ def test_the_analysis_names_years_organisations_and_definition_subjects():
     assert q.definition is not None and q.definition.pattern.search("Een loketdag is ...")
     q = analyse("hoeveel medewerkers had BETA in 2023", organisations=["Dienst Alfa", "Beta (Bureau Beta)"])
     assert q.organisations == ("Beta (Bureau Beta)",) and q.numbers == frozenset({"2023"})
+
+
+@pytest.mark.parametrize("question, text, answers", [
+    ("hoe vaak per jaar wordt de catalogus herzien", "De catalogus wordt twee keer per jaar herzien.", True),
+    ("hoe vaak per jaar wordt de catalogus herzien", "Alfa levert maandelijkse overzichten.", True),
+    ("hoe vaak per jaar wordt de catalogus herzien", "De catalogus is 1.200 keer geraadpleegd.", False),
+    ("hoe vaak is de catalogus geraadpleegd", "De catalogus is 1.200 keer geraadpleegd.", True),
+    ("hoe vaak is de catalogus geraadpleegd", "De catalogus telt 3 delen.", False),
+    ("how often is the catalogue revised", "De catalogus wordt elk kwartaal herzien.", True),
+])
+def test_how_often_is_answered_by_a_frequency_or_a_count_of_times(question, text, answers):
+    q = analyse(question)
+    assert q.expected_type == "frequency" and has_new_value(text, "frequency", q) is answers
 
 
 def test_a_value_the_question_already_holds_is_no_answer():
