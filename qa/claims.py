@@ -254,6 +254,15 @@ def direction_of(text: str) -> tuple[str | None, str]:
             if word in ("minder", "less", "fewer") and _COMPARATIVE_GUARD.match(folded, m.end()):
                 continue
             downs.append((m.start(), word))
+    # a Dutch separable verb split around the rest of the clause: "nam in 2025 met 12 procent toe",
+    # "liepen de kosten flink op"; the particle ends the clause
+    for m in re.finditer(r"(?<![^\W\d_])(nam|namen|neemt|nemen|liep|liepen|loopt|lopen)\s+(?:[^\W_][\w%,.'’-]*\s+){1,12}?"
+                         r"(toe|af|op|terug)(?=\s*(?:[.,;:!?)]|$|\s+(?:en|maar|dan|tot|naar|ten|tegenover)\b))", folded):
+        verb, particle = m.group(1), m.group(2)
+        if verb.startswith(("nam", "neem", "nem")) and particle in ("toe", "af"):
+            (ups if particle == "toe" else downs).append((m.start(), f"{verb} ... {particle}"))
+        elif verb.startswith(("liep", "loop", "lop")) and particle in ("op", "terug"):
+            (ups if particle == "op" else downs).append((m.start(), f"{verb} ... {particle}"))
     if ups and not downs:
         return "up", min(ups)[1]
     if downs and not ups:
@@ -606,6 +615,19 @@ _TIME_AFTER = re.compile(r"\s*(?:\(\s*)?(?:[^\W\d_]+\s+){0,2}?(?:(?:in|voor|over
                          re.I)
 
 
+def _change_after(text: str, end: int) -> str | None:
+    """"up" / "down" when a percentage is the size of a change: "12% meer", "8 procent lager"."""
+    m = re.match(r"\s*(meer|hoger|groter|more|higher|larger|minder|lager|kleiner|less|fewer|lower|smaller)(?![^\W\d_])",
+                 text[end:end + 20], re.I)
+    if m is None:
+        return None
+    return "up" if m.group(1).lower() in ("meer", "hoger", "groter", "more", "higher", "larger") else "down"
+
+
+# between a figure and a time: the time is the one the figure is compared with, not the figure's own
+_COMPARED_WITH = re.compile(r"(?<![^\W\d_])(?:dan|than|tegenover|opzichte|vergeleken|t\.o\.v\.|compared)(?![^\W\d_])", re.I)
+
+
 def value_times(text: str, values: Sequence[Value]) -> dict[int, list[Value]]:
     """The time each figure of a text stands with, by its index in `values` (figures without one are
     left out): the time that labels it ("(2023: € 468.000)"), else the time right after it ("45% in
@@ -623,6 +645,10 @@ def value_times(text: str, values: Sequence[Value]) -> dict[int, list[Value]]:
             label = t.end <= v.start and re.fullmatch(r"\s*:\s*", text[t.end:v.start])  # "(2023: 1.200)"
             after = t.start >= v.end and t.start - v.end <= 30 and _TIME_AFTER.fullmatch(text[v.end:t.start]) \
                 and not re.match(r"\s*:", text[t.end:t.end + 3])  # a time before ":" labels the next figure
+            if after and _COMPARED_WITH.search(text[v.end:t.start]):
+                # "62% meer dan in 2023": 2023 is what the figure is compared with, the time of no figure
+                taken.add(j)
+                continue
             if label or after:
                 bound[k] = [t]
                 taken.add(j)
@@ -918,6 +944,9 @@ class ClaimChecker:
                 continue  # "driehonderd gemeenten" and "25 minuten" (or "196.000 keer") count different things
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
+            if cv.kind == "percentage" and _change_after(a.text, cv.end) is not None \
+                    and _change_after(a.text, cv.end) == _change_after(wtext, v.end):
+                score += 1  # "45 procent meer" / "62% meer dan in 2023": both the size of the same change
             s0, s1 = _sentence_span(wtext, v.start)
             if cv.kind in _TIME_KINDS or not _is_table_row(wtext[s0:s1]):
                 # a value belongs to its own sentence: the words of the next sentence say nothing about it
