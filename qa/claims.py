@@ -615,6 +615,10 @@ _TIME_AFTER = re.compile(r"\s*(?:\(\s*)?(?:[^\W\d_]+\s+){0,2}?(?:(?:in|voor|over
                          re.I)
 
 
+# the agent of a passive: "wordt beheerd door (het) X", "uitgevoerd door X"; group 1 is the participle
+_PASSIVE_AGENT = re.compile(r"([^\W\d_]+)\s+(?:door|by)\s+(?:de\s+|het\s+|the\s+)?$", re.I)
+
+
 def _change_after(text: str, end: int) -> str | None:
     """"up" / "down" when a percentage is the size of a change: "12% meer", "8 procent lager"."""
     m = re.match(r"\s*(meer|hoger|groter|more|higher|larger|minder|lager|kleiner|less|fewer|lower|smaller)(?![^\W\d_])",
@@ -1021,6 +1025,12 @@ class ClaimChecker:
         window, passage = _Text(wtext), _Text(p.text)
         after = p.text[cand.end:cand.end + s.context_chars]
         for name in a.names:
+            agent = self._passive_agent(a, name, wtext, cand.start)
+            if agent is not None:
+                d = Detail("organisation", name.text, agent[0], "mismatch")
+                w.details.append(d)
+                w.decisive.append((d, agent[1], 2.0))
+                continue
             if _name_in(name, window) or _name_in(name, passage) or _name_in(name, meta):
                 where = "window" if _name_in(name, window) else "passage" if _name_in(name, passage) else "meta"
                 if where != "window" and self._other_actor(a, wtext):
@@ -1038,6 +1048,25 @@ class ClaimChecker:
                 w.decisive.append((d, other[1], other[2]))
             else:
                 w.details.append(Detail("organisation", name.text, None, "absent"))
+
+    @staticmethod
+    def _passive_agent(a: ClaimAnalysis, name: Name, wtext: str, offset: int):
+        """Another agent of the claim's passive verb: the claim has "beheerd door X" and the window
+        "beheerd door (het) Y" -> (Y, its span). None when the window names no such agent or names X
+        among them ("uitgevoerd door Y en X")."""
+        m = _PASSIVE_AGENT.search(a.text[:name.start])
+        if m is None or fold(m.group(1)) in _STOPWORDS:
+            return None
+        verb = fold(m.group(1))
+        for other in _names(wtext, []):
+            before = _PASSIVE_AGENT.search(wtext[max(0, other.start - 60):other.start])
+            if before is None or _stem(fold(before.group(1))) != _stem(verb):
+                continue
+            agents = _Text(wtext[other.start:other.end + 40])
+            if _name_in(name, agents) or _name_in(other, _Text(a.text)):
+                return None  # the claim's own agent (or one of them)
+            return other.text, (offset + other.start, offset + other.end)
+        return None
 
     @staticmethod
     def _other_actor(a: ClaimAnalysis, wtext: str) -> str | None:

@@ -462,3 +462,14 @@ def test_a_time_range_in_words_is_compared_with_the_times_of_day_not_with_other_
         == "supported"
     result = check("De helpdesk van Dienst Alfa is op werkdagen bereikbaar van negen tot vijf uur.", text)
     assert result.verdict == "contradicted" and "8.30" in result.citations[0].quote
+
+
+def test_another_agent_of_the_claims_passive_verb_contradicts():
+    text = "Voor het programma Sigma wordt het loketsysteem gebouwd en beheerd door het Rekencentrum Kappa."
+    result = check("Het loketsysteem voor het programma Sigma wordt beheerd door Bureau Delta.", text)
+    assert result.verdict == "contradicted"
+    assert "Rekencentrum Kappa" in result.citations[0].quote
+    assert [d.source_value for d in result.details if d.status == "mismatch"] == ["Rekencentrum Kappa"]
+    # the claim's agent among the agents named: no contradiction
+    text = "Het loketsysteem wordt beheerd door het Rekencentrum Kappa en Bureau Delta."
+    assert check("Het loketsysteem wordt beheerd door Bureau Delta.", text).verdict != "contradicted"
