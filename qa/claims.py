@@ -1025,7 +1025,7 @@ class ClaimChecker:
         window, passage = _Text(wtext), _Text(p.text)
         after = p.text[cand.end:cand.end + s.context_chars]
         for name in a.names:
-            agent = self._passive_agent(a, name, wtext, cand.start)
+            agent = self._passive_agent(a, name, wtext, cand.start) or self._other_row(name, w, p.text)
             if agent is not None:
                 d = Detail("organisation", name.text, agent[0], "mismatch")
                 w.details.append(d)
@@ -1048,6 +1048,33 @@ class ClaimChecker:
                 w.decisive.append((d, other[1], other[2]))
             else:
                 w.details.append(Detail("organisation", name.text, None, "absent"))
+
+    @staticmethod
+    def _other_row(name: Name, w: _Window, text: str):
+        """The claim's figure matched in a table row labelled with another name, where the claim's name
+        labels a row of its own in the window ("SZW 6.731" / "VNG 3.878" for "6,7 miljoen van de VNG"):
+        (the other row's name, its span). The figure is the other one's, not the claim's name's."""
+        cand = w.candidate
+        rows = [(r0, r1) for r0, r1 in sentence_spans(text) if r1 > cand.start and r0 < cand.end
+                and _is_table_row(text[r0:r1])]
+
+        def label(r0: int, r1: int) -> str:
+            figures = _figures(text[r0:r1])
+            return text[r0:r0 + figures[0][1]] if figures else ""
+
+        if not any(_name_in(name, _Text(label(*r))) for r in rows):
+            return None
+        for priority, (s0, _) in w.matched_at:
+            row = next((r for r in rows if r[0] <= s0 < r[1]), None)
+            if priority != 0 or row is None or _name_in(name, _Text(label(*row))):
+                continue
+            # the label opens its line, so it is read as a name when it is capitalised ("Kappa", "2. SZW")
+            lab = label(*row)
+            head = re.match(r"[\s\d.)•▪-]*", lab).end()
+            other = lab[head:].strip()
+            if other[:1].isupper():
+                return other, (row[0] + head, row[0] + head + len(other))
+        return None
 
     @staticmethod
     def _passive_agent(a: ClaimAnalysis, name: Name, wtext: str, offset: int):

@@ -473,3 +473,13 @@ def test_another_agent_of_the_claims_passive_verb_contradicts():
     # the claim's agent among the agents named: no contradiction
     text = "Het loketsysteem wordt beheerd door het Rekencentrum Kappa en Bureau Delta."
     assert check("Het loketsysteem wordt beheerd door Bureau Delta.", text).verdict != "contradicted"
+
+
+def test_a_figure_in_the_table_row_of_another_name_is_not_the_claims_names():
+    text = "Budget Dienst Alfa 2031 (x1000)\n2031 2032\nKappa 5.412 5.412\nLambda 2.950 2.950\n"
+    cands = [ClaimCandidate(FakeHit(1, FakePassage("alfa:1", text)), 0, len(text), 0.9, {})]
+    result = CHECKER.check("In het budget 2031 van Dienst Alfa komt ruim 5,4 miljoen euro van Lambda.", cands)
+    assert result.verdict == "contradicted"
+    assert result.citations[0].quote.startswith("Kappa 5.412")
+    assert CHECKER.check("In het budget 2031 van Dienst Alfa komt ruim 5,4 miljoen euro van Kappa.",
+                         cands).verdict == "supported"
