@@ -254,6 +254,15 @@ def direction_of(text: str) -> tuple[str | None, str]:
             if word in ("minder", "less", "fewer") and _COMPARATIVE_GUARD.match(folded, m.end()):
                 continue
             downs.append((m.start(), word))
+    # a Dutch separable verb split around the rest of the clause: "nam in 2025 met 12 procent toe",
+    # "liepen de kosten flink op"; the particle ends the clause
+    for m in re.finditer(r"(?<![^\W\d_])(nam|namen|neemt|nemen|liep|liepen|loopt|lopen)\s+(?:[^\W_][\w%,.'’-]*\s+){1,12}?"
+                         r"(toe|af|op|terug)(?=\s*(?:[.,;:!?)]|$|\s+(?:en|maar|dan|tot|naar|ten|tegenover)\b))", folded):
+        verb, particle = m.group(1), m.group(2)
+        if verb.startswith(("nam", "neem", "nem")) and particle in ("toe", "af"):
+            (ups if particle == "toe" else downs).append((m.start(), f"{verb} ... {particle}"))
+        elif verb.startswith(("liep", "loop", "lop")) and particle in ("op", "terug"):
+            (ups if particle == "op" else downs).append((m.start(), f"{verb} ... {particle}"))
     if ups and not downs:
         return "up", min(ups)[1]
     if downs and not ups:
@@ -606,6 +615,23 @@ _TIME_AFTER = re.compile(r"\s*(?:\(\s*)?(?:[^\W\d_]+\s+){0,2}?(?:(?:in|voor|over
                          re.I)
 
 
+# the agent of a passive: "wordt beheerd door (het) X", "uitgevoerd door X"; group 1 is the participle
+_PASSIVE_AGENT = re.compile(r"([^\W\d_]+)\s+(?:door|by)\s+(?:de\s+|het\s+|the\s+)?$", re.I)
+
+
+def _change_after(text: str, end: int) -> str | None:
+    """"up" / "down" when a percentage is the size of a change: "12% meer", "8 procent lager"."""
+    m = re.match(r"\s*(meer|hoger|groter|more|higher|larger|minder|lager|kleiner|less|fewer|lower|smaller)(?![^\W\d_])",
+                 text[end:end + 20], re.I)
+    if m is None:
+        return None
+    return "up" if m.group(1).lower() in ("meer", "hoger", "groter", "more", "higher", "larger") else "down"
+
+
+# between a figure and a time: the time is the one the figure is compared with, not the figure's own
+_COMPARED_WITH = re.compile(r"(?<![^\W\d_])(?:dan|than|tegenover|opzichte|vergeleken|t\.o\.v\.|compared)(?![^\W\d_])", re.I)
+
+
 def value_times(text: str, values: Sequence[Value]) -> dict[int, list[Value]]:
     """The time each figure of a text stands with, by its index in `values` (figures without one are
     left out): the time that labels it ("(2023: € 468.000)"), else the time right after it ("45% in
@@ -623,6 +649,10 @@ def value_times(text: str, values: Sequence[Value]) -> dict[int, list[Value]]:
             label = t.end <= v.start and re.fullmatch(r"\s*:\s*", text[t.end:v.start])  # "(2023: 1.200)"
             after = t.start >= v.end and t.start - v.end <= 30 and _TIME_AFTER.fullmatch(text[v.end:t.start]) \
                 and not re.match(r"\s*:", text[t.end:t.end + 3])  # a time before ":" labels the next figure
+            if after and _COMPARED_WITH.search(text[v.end:t.start]):
+                # "62% meer dan in 2023": 2023 is what the figure is compared with, the time of no figure
+                taken.add(j)
+                continue
             if label or after:
                 bound[k] = [t]
                 taken.add(j)
@@ -918,6 +948,9 @@ class ClaimChecker:
                 continue  # "driehonderd gemeenten" and "25 minuten" (or "196.000 keer") count different things
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
+            if cv.kind == "percentage" and _change_after(a.text, cv.end) is not None \
+                    and _change_after(a.text, cv.end) == _change_after(wtext, v.end):
+                score += 1  # "45 procent meer" / "62% meer dan in 2023": both the size of the same change
             s0, s1 = _sentence_span(wtext, v.start)
             if cv.kind in _TIME_KINDS or not _is_table_row(wtext[s0:s1]):
                 # a value belongs to its own sentence: the words of the next sentence say nothing about it
@@ -992,6 +1025,12 @@ class ClaimChecker:
         window, passage = _Text(wtext), _Text(p.text)
         after = p.text[cand.end:cand.end + s.context_chars]
         for name in a.names:
+            agent = self._passive_agent(a, name, wtext, cand.start) or self._other_row(name, w, p.text)
+            if agent is not None:
+                d = Detail("organisation", name.text, agent[0], "mismatch")
+                w.details.append(d)
+                w.decisive.append((d, agent[1], 2.0))
+                continue
             if _name_in(name, window) or _name_in(name, passage) or _name_in(name, meta):
                 where = "window" if _name_in(name, window) else "passage" if _name_in(name, passage) else "meta"
                 if where != "window" and self._other_actor(a, wtext):
@@ -1009,6 +1048,52 @@ class ClaimChecker:
                 w.decisive.append((d, other[1], other[2]))
             else:
                 w.details.append(Detail("organisation", name.text, None, "absent"))
+
+    @staticmethod
+    def _other_row(name: Name, w: _Window, text: str):
+        """The claim's figure matched in a table row labelled with another name, where the claim's name
+        labels a row of its own in the window ("SZW 6.731" / "VNG 3.878" for "6,7 miljoen van de VNG"):
+        (the other row's name, its span). The figure is the other one's, not the claim's name's."""
+        cand = w.candidate
+        rows = [(r0, r1) for r0, r1 in sentence_spans(text) if r1 > cand.start and r0 < cand.end
+                and _is_table_row(text[r0:r1])]
+
+        def label(r0: int, r1: int) -> str:
+            figures = _figures(text[r0:r1])
+            return text[r0:r0 + figures[0][1]] if figures else ""
+
+        if not any(_name_in(name, _Text(label(*r))) for r in rows):
+            return None
+        for priority, (s0, _) in w.matched_at:
+            row = next((r for r in rows if r[0] <= s0 < r[1]), None)
+            if priority != 0 or row is None or _name_in(name, _Text(label(*row))):
+                continue
+            # the label opens its line, so it is read as a name when it is capitalised ("Kappa", "2. SZW")
+            lab = label(*row)
+            head = re.match(r"[\s\d.)•▪-]*", lab).end()
+            other = lab[head:].strip()
+            if other[:1].isupper():
+                return other, (row[0] + head, row[0] + head + len(other))
+        return None
+
+    @staticmethod
+    def _passive_agent(a: ClaimAnalysis, name: Name, wtext: str, offset: int):
+        """Another agent of the claim's passive verb: the claim has "beheerd door X" and the window
+        "beheerd door (het) Y" -> (Y, its span). None when the window names no such agent or names X
+        among them ("uitgevoerd door Y en X")."""
+        m = _PASSIVE_AGENT.search(a.text[:name.start])
+        if m is None or fold(m.group(1)) in _STOPWORDS:
+            return None
+        verb = fold(m.group(1))
+        for other in _names(wtext, []):
+            before = _PASSIVE_AGENT.search(wtext[max(0, other.start - 60):other.start])
+            if before is None or _stem(fold(before.group(1))) != _stem(verb):
+                continue
+            agents = _Text(wtext[other.start:other.end + 40])
+            if _name_in(name, agents) or _name_in(other, _Text(a.text)):
+                return None  # the claim's own agent (or one of them)
+            return other.text, (offset + other.start, offset + other.end)
+        return None
 
     @staticmethod
     def _other_actor(a: ClaimAnalysis, wtext: str) -> str | None:

@@ -12,8 +12,9 @@ How Dutch figures are read (the documents are Dutch; claims may be English):
 - "14.600" is 14,600 and "3,7" is 3.7: a separator followed by exactly three digits groups
   thousands, any other separator is the decimal point; when both occur the last one is the decimal
   point ("2.417.560,50", "2,417,560.50"). "0,900" is 0.9: a leading zero is never a thousands group.
-- Scale words multiply: "5 miljard", "€ 3,7 mln", "€ 615k", "8 million". A table whose header says
-  "x € 1.000" or "(bedragen x 1.000)" holds figures in thousands: its bare figures are amounts x 1,000.
+- Scale words multiply: "5 miljard", "€ 3,7 mln", "€ 615k", "8 million euros". A table whose header says
+  "x € 1.000" or "(bedragen x 1.000)" holds figures in thousands: its bare figures are amounts x 1,000;
+  so does "(x1000)" without a € sign when the header's line names money ("Kosten", "Meerjarenbudget").
 - Written numbers are parsed by text2num ("zevenhonderd", "vijftig", "eighteen"); "een" alone is the
   article, not one, except in "een op de tien" and before a scale word.
 - Shares become percentages: "de helft" 50, "een kwart" 25, "twee op de drie" 66.7, "one in ten" 10.
@@ -309,15 +310,24 @@ def _md(m: int, d: int) -> int:
     return _day(2000, m, d)
 
 
+# words of a table caption that say its figures are money: "Meerjarenbudget 2020-2024 (x1000)" and
+# "Kosten (x 1.000)" hold thousands of euros without a € sign; "Aantal uitkeringen (x 1.000)" does not
+_MONEY_HEADER = (r"budget|begroting|kosten|lasten|baten|uitgaven|inkomsten|omzet|bijdrage|subsidie|exploitatie|"
+                 r"financiering|bekostiging|dotatie|reserve|costs|expenses|expenditure|revenue|spending|funding")
+
+
 def table_scale(text: str) -> list[tuple[int, float, str]]:
     """Where a table's figures are in thousands (or millions): [(offset, factor, unit)] for every header
-    such as "(x € 1.000)", "bedragen x 1.000", "x 1 mln euro", "in duizenden euro's"."""
+    such as "(x € 1.000)", "bedragen x 1.000", "x 1 mln euro", "in duizenden euro's"; a header without
+    a currency is in euros when its line names money ("Kosten (x1000)", see `_MONEY_HEADER`)."""
     out = []
     for m in re.finditer(r"(?:[x×]\s*(?:€|eur(?:o)?)?\s*(1\.000(?:\.000)?|1000|1\s*(?:mln|miljoen))\b"
                          r"(?:\s*(?:euro|eur))?|in duizenden (?:euro|eur)|in miljoenen (?:euro|eur))", text, re.I):
         token = m.group(0).lower()
         factor = 1e6 if ("mln" in token or "miljoen" in token or "1.000.000" in token) else 1e3
-        euro = "€" in token or "eur" in token or re.search(r"bedragen|€", text[max(0, m.start() - 40):m.start()], re.I)
+        line = text[max(0, m.start() - 80):m.start()].rsplit("\n", 1)[-1]
+        euro = "€" in token or "eur" in token or re.search(r"bedragen|€", text[max(0, m.start() - 40):m.start()], re.I) \
+            or re.search(_MONEY_HEADER, line, re.I)
         out.append((m.end(), factor, "EUR" if euro else ""))
     return out
 
@@ -576,8 +586,9 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
         pct = 50.0 if m.group(1) or m.group(0).lower() == "halved" else 100.0
         add(Value("percentage", pct, pct, "%", text=m.group(0), start=m.start(), end=m.end(), step=1.0))
     # "een half miljoen euro", "ruim een kwart miljoen keer", "anderhalf miljard": a figure, not a share
-    for m in re.finditer(r"(?<!\w)(?:(?:een|a)\s+)?(anderhalf|half|halve|kwart|driekwart)\s+"
-                         r"(miljoen|miljard|duizend|million|billion|thousand)(?!\w)(?:\s+(euro)(?!\w))?", text, re.I):
+    # ("half a million euros" in English)
+    for m in re.finditer(r"(?<!\w)(?:(?:een|a)\s+)?(anderhalf|half|halve|kwart|driekwart)\s+(?:a\s+)?"
+                         r"(miljoen|miljard|duizend|million|billion|thousand)(?!\w)(?:\s+(euros?|euro's)(?!\w))?", text, re.I):
         scale = _SCALES[m.group(2).lower()]
         value = {"anderhalf": 1.5, "half": 0.5, "halve": 0.5, "kwart": 0.25, "driekwart": 0.75}[m.group(1).lower()] * scale
         currency = bool(m.group(3)) or re.search(r"€\s?$", text[max(0, m.start() - 2):m.start()]) is not None
@@ -603,7 +614,7 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
     token_re = re.compile(
         rf"(?<![\w.,/])(?<![^\W\d]-)(?P<cur>(?:€|EUR\b|euro\b)\s?)?(?P<num>{_DIGITS}|{_NL_WORD}{en_alt})"
         rf"(?:\s?(?P<scale>{_SCALE_RE})(?!\w)|(?!\w))(?:\s?(?P<dash>,-))?"
-        rf"(?:\s?(?P<unit>%|procentpunt(?:en)?|procent|percentage points?|percent|per cent|pct\.?|euro's|euro|EUR"
+        rf"(?:\s?(?P<unit>%|procentpunt(?:en)?|procent|percentage points?|percent|per cent|pct\.?|euro's|euros|euro|EUR"
         rf"|keer|maal|times)(?!\w))?", re.I)
     tokens = []
     for m in token_re.finditer(text):
@@ -631,7 +642,7 @@ def extract_values(text: str, lang: str | None = None) -> tuple[Value, ...]:
             continue  # "5 m" is a length unless it is money
         tokens.append({"m": m, "value": value, "decimals": parse_figure(written)[1] if digits else 0,
                        "scale": _SCALES.get(scale_word, 1.0), "scale_word": scale_word, "unit": unit_low,
-                       "cur": bool(m.group("cur")) or unit_low in ("euro", "euro's", "eur") or bool(m.group("dash")),
+                       "cur": bool(m.group("cur")) or unit_low in ("euro", "euro's", "euros", "eur") or bool(m.group("dash")),
                        "start": m.start(), "end": m.end(), "hi": None, "digits": digits})
     # ranges: "10 tot 15", "10-15", "€ 10-15 miljoen"; the first figure takes the unit and scale of the second
     merged = []

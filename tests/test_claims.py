@@ -226,6 +226,10 @@ def test_direction_words_and_bounds():
     assert direction_of("Het verzuim is gestegen.") == ("up", "gestegen")
     assert direction_of("Er waren minder meldingen dan vorig jaar.")[0] == "down"
     assert direction_of("Er kwamen meer dan 5.000 meldingen.")[0] is None  # a bound, not a direction
+    # a separable verb split around the clause
+    assert direction_of("Het aantal meldingen nam in 2031 met 12 procent toe.") == ("up", "nam ... toe")
+    assert direction_of("De kosten liepen in de tweede helft flink terug.")[0] == "down"
+    assert direction_of("Alfa nam een toets af bij dertig mensen.")[0] is None
     assert polarity_of("Wij blijven in gesprek.") == ("continue", False)
     assert polarity_of("Dienst Alfa is gestopt en voldoet niet.") == ("stop", True)
 
@@ -392,6 +396,19 @@ def test_value_times_binds_a_figure_to_its_label_the_time_after_it_or_its_senten
     assert bound("Alfa streeft naar 35% vrouwen in 2028 en 45% in 2031.") == {"35%": ["2028"], "45%": ["2031"]}
     assert bound("Het oude plan voor 2029 ging uit van 88 fte.") == {"88": ["voor 2029"]}
     assert bound("Sinds 2019 heeft Alfa 12 loketten.") == {}  # since when, not of which year
+    # the time after "meer dan" is what the figure is compared with: the figure is of the sentence's other time
+    assert bound("In 2031 kreeg Alfa 7.400 meldingen, 18% meer dan in 2030.") == {"7.400": ["2031"], "18%": ["2031"]}
+
+
+def test_a_change_in_percent_of_the_same_thing_contradicts_another_change():
+    text = ("In de eerste helft van 2031 kreeg Dienst Alfa 7.400 bezwaren binnen, 18% meer dan in de eerste "
+            "helft van 2030.")
+    result = check("Dienst Alfa kreeg in de eerste helft van 2031 7.400 bezwaren, 30 procent meer dan een jaar eerder.",
+                   text)
+    assert result.verdict == "contradicted"
+    assert "18%" in result.citations[0].quote
+    assert check("Dienst Alfa kreeg in de eerste helft van 2031 7.400 bezwaren, 18 procent meer dan een jaar eerder.",
+                 text).verdict == "supported"
 
 
 def test_a_figure_labelled_with_another_year_neither_supports_nor_is_the_claims():
@@ -445,3 +462,24 @@ def test_a_time_range_in_words_is_compared_with_the_times_of_day_not_with_other_
         == "supported"
     result = check("De helpdesk van Dienst Alfa is op werkdagen bereikbaar van negen tot vijf uur.", text)
     assert result.verdict == "contradicted" and "8.30" in result.citations[0].quote
+
+
+def test_another_agent_of_the_claims_passive_verb_contradicts():
+    text = "Voor het programma Sigma wordt het loketsysteem gebouwd en beheerd door het Rekencentrum Kappa."
+    result = check("Het loketsysteem voor het programma Sigma wordt beheerd door Bureau Delta.", text)
+    assert result.verdict == "contradicted"
+    assert "Rekencentrum Kappa" in result.citations[0].quote
+    assert [d.source_value for d in result.details if d.status == "mismatch"] == ["Rekencentrum Kappa"]
+    # the claim's agent among the agents named: no contradiction
+    text = "Het loketsysteem wordt beheerd door het Rekencentrum Kappa en Bureau Delta."
+    assert check("Het loketsysteem wordt beheerd door Bureau Delta.", text).verdict != "contradicted"
+
+
+def test_a_figure_in_the_table_row_of_another_name_is_not_the_claims_names():
+    text = "Budget Dienst Alfa 2031 (x1000)\n2031 2032\nKappa 5.412 5.412\nLambda 2.950 2.950\n"
+    cands = [ClaimCandidate(FakeHit(1, FakePassage("alfa:1", text)), 0, len(text), 0.9, {})]
+    result = CHECKER.check("In het budget 2031 van Dienst Alfa komt ruim 5,4 miljoen euro van Lambda.", cands)
+    assert result.verdict == "contradicted"
+    assert result.citations[0].quote.startswith("Kappa 5.412")
+    assert CHECKER.check("In het budget 2031 van Dienst Alfa komt ruim 5,4 miljoen euro van Kappa.",
+                         cands).verdict == "supported"

@@ -127,6 +127,32 @@ def test_table_in_thousands():
     assert [v.kind for v in extract_values(text) if v.text in ("2025", "2024")] == ["year", "year"]
 
 
+
+def test_table_in_thousands_without_a_currency_sign_is_money_when_its_header_says_so():
+    text = "Meerjarenbudget Dienst Delta 2025-2027 (x1000)\n\n2025 2026 2027\n\n1. Rijk 4.215 4.215 4.300\n"
+    assert [(v.kind, v.value) for v in extract_values(text) if v.kind in ("amount", "number")] == [
+        ("amount", 4_215_000), ("amount", 4_215_000), ("amount", 4_300_000)]
+    claim = one("Dienst Delta krijgt in 2025 ruim 4,2 miljoen euro van het Rijk", "amount")
+    assert compare_values(claim, next(v for v in extract_values(text) if v.kind == "amount")) == "match"
+    v = next(v for v in extract_values("Kosten Dienst Epsilon (x 1.000)\nHuur 310 290\n") if v.text == "310")
+    assert (v.kind, v.value, v.unit) == ("amount", 310_000, "EUR")
+    # a table of things counted in thousands holds no money
+    v = next(v for v in extract_values("Aantal meldingen (x 1.000)\nAlfa 250 260\n") if v.text == "250")
+    assert (v.kind, v.value, v.unit) == ("number", 250_000, "")
+
+
+@pytest.mark.parametrize("text,value", [
+    ("Dienst Alfa spent 8 million euros on it.", 8e6),
+    ("The plan costs about 2.5 billion euros.", 2.5e9),
+    ("a budget of 450 thousand euros", 450e3),
+    ("half a million euros went to Dienst Beta", 5e5),
+    ("EUR 3 million", 3e6),
+])
+def test_english_amounts_with_a_scale_word(text, value):
+    v = one(text, "amount")
+    assert (v.value, v.unit) == (value, "EUR")
+    assert compare_values(one("ruim 2,4 miljard euro"), one("2.5 billion euros")) == "match"
+
 # -- years, dates, periods ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, lo, hi", [
