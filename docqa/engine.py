@@ -135,7 +135,12 @@ class Engine:
         if searcher.fusion != self.settings.fusion:
             searcher = searcher.with_fusion(self.settings.fusion)
         windows = WindowScorer(searcher, self.settings.windows)
-        self._searcher, self._windows = searcher, windows
+        # a claim is compared with shorter windows: the answers' 300 characters called one false dev
+        # claim supported (a figure of the next sentence), 250 none
+        cw = self.settings.windows.claim_window_chars
+        claim_windows = WindowScorer(searcher, dataclasses.replace(self.settings.windows, window_chars=cw,
+                                                                  list_window_chars=cw))
+        self._searcher, self._windows, self._claim_windows = searcher, windows, claim_windows
 
     # -- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -218,9 +223,9 @@ class Engine:
         q, k = self._capped(q, k)
         if query_vector is None:
             query_vector = self._searcher.query_vector(q.text)
-        hits, _ = self._retrieve(q, k, mode, docs, orgs, years, query_vector)
+        hits, _ = self._retrieve(q, k, mode, docs, orgs, years, query_vector, self._claim_windows)
         candidates = [ClaimCandidate(w.hit, w.start, w.end, w.score, dict(w.features))
-                      for w in self._windows.windows(q, query_vector, hits)]
+                      for w in self._claim_windows.windows(q, query_vector, hits)]
         result = self._claims.check(q.text, candidates)
         probability = None
         if self._claim_calibration:
@@ -229,10 +234,10 @@ class Engine:
             probability = self._claim_calibration.probability(claim_features(result))
         return dataclasses.replace(result, probability=probability, hits=tuple(hits), notices=q.notices)
 
-    def _retrieve(self, q: Question, k, mode, docs, orgs, years, query_vector):
+    def _retrieve(self, q: Question, k, mode, docs, orgs, years, query_vector, scorer=None):
         rerank = None
         if mode == "hybrid" and self.settings.rerank.weight > 0 and self.settings.rerank.depth > 0:
-            rerank = WindowRerank(q, self._windows, self.settings.rerank)
+            rerank = WindowRerank(q, scorer or self._windows, self.settings.rerank)
             if query_vector is None:
                 query_vector = self._searcher.query_vector(q.text)
         hits = self._searcher.search(q.text, k=k, mode=mode, docs=docs, orgs=orgs, years=years,
