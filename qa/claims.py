@@ -948,8 +948,8 @@ class ClaimChecker:
                 continue  # "driehonderd gemeenten" and "25 minuten" (or "196.000 keer") count different things
             if cv.kind in _TIME_KINDS and cv.approx and v.approx and fold(cv.approx) == fold(v.approx):
                 score += 1
-            if cv.kind == "percentage" and _change_after(a.text, cv.end) is not None \
-                    and _change_after(a.text, cv.end) == _change_after(wtext, v.end):
+            if cv.kind == "percentage" and (change := _change_after(a.text, cv.end)) is not None \
+                    and change == _change_after(wtext, v.end):
                 score += 1  # "45 procent meer" / "62% meer dan in 2023": both the size of the same change
             s0, s1 = _sentence_span(wtext, v.start)
             if cv.kind in _TIME_KINDS or not _is_table_row(wtext[s0:s1]):

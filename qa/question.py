@@ -43,11 +43,11 @@ _TYPE_PATTERNS = [
     ("percent", re.compile(r"percentage\b|\bhoeveel procent\b|\bwhat percentage\b|\bhow many percent\b", re.I)),
     ("money", re.compile(r"\bhoeveel (geld|euro)\b|\bbedrag\b|\bbudget\b|\b(?:ge)?kost(en|te)?\b|\bbezoldiging\b|"
                          r"\bsalaris\b|\bhuur\b|\bhow much (money|does)\b|\brent\b|\bcost\b", re.I)),
-    # how often: a frequency ("twee keer per jaar", "maandelijks"), or for a bare "hoe vaak" a count of times
+    # how often: a frequency ("drie keer per maand", "maandelijks"), or for a bare "hoe vaak" a count of times
     ("frequency", re.compile(r"\bhoe vaak\b|\bhoeveel keer per\b|\bmet welke (?:frequentie|regelmaat)\b|"
                              r"\bhow often\b|\bhow frequently\b", re.I)),
-    ("number", re.compile(r"\bhoeveel\b|\bhoe (groot|hoog|vaak|lang|ver|oud)\b|\baantal\b|\bnorm\b|"
-                          r"\brapportcijfer\b|\bcijfer\b|\bhow (many|much|often|long)\b|\btarget\b", re.I)),
+    ("number", re.compile(r"\bhoeveel\b|\bhoe (groot|hoog|lang|ver|oud)\b|\baantal\b|\bnorm\b|"
+                          r"\brapportcijfer\b|\bcijfer\b|\bhow (many|much|long)\b|\btarget\b", re.I)),
     ("date", re.compile(r"\bwanneer\b|\bin welk jaar\b|\bsinds welk jaar\b|\bvanaf wanneer\b|\bwelke datum\b|"
                         r"\bwhen\b|\bwhich year\b|\bwhat year\b|\bsince when\b", re.I)),
     ("name", re.compile(r"\bwie\b|\bwelke (organisatie|partij|instantie|gemeente|minister|afdeling)\b|"

@@ -94,8 +94,8 @@ def _values(text: str, counts: bool = False) -> list[str]:
     return out
 
 
-_PERIOD = r"(?:dag|week|maand|kwartaal|jaar|half\s+jaar|twee\s+jaar|day|week|month|quarter|year)"
-# "twee keer per jaar", "elk kwartaal", "maandelijks", "vier maal", "twice a year", "every month"
+_PERIOD = r"(?:dag|week|maand|kwartaal|jaar|half\s+jaar|twee\s+jaar|day|month|quarter|year)"
+# "drie keer per maand", "elk kwartaal", "maandelijks", "vier maal", "twice a year", "every month"
 _FREQUENCY_RE = re.compile(rf"\b(?:per|elke|elk|iedere|ieder|a|an|every|each)\s+{_PERIOD}\b|"
                            r"\b\w*(?:dage|weke|maande|jaar|kwartaa)lijkse?\b|\b\w+maal\b|"
                            r"\b(?:daily|weekly|monthly|quarterly|annually|yearly|twice|once)\b", re.I)

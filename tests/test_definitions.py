@@ -2,7 +2,7 @@
 import pytest
 
 from docqa.qa.question import defined_subject
-from docqa.qa.windows import WindowSettings, defines
+from docqa.qa.windows import WindowSettings, defines, expands
 
 
 @pytest.mark.parametrize("question, subject, acronym", [
@@ -45,3 +45,14 @@ def test_a_window_that_defines_the_subject(question, window, before, expected):
 def test_a_negative_weight_is_named():
     with pytest.raises(ValueError, match="w_definition=-1"):
         WindowSettings(w_definition=-1)
+
+
+@pytest.mark.parametrize("before, after, spelled_out", [
+    ("de Dienst Alfa Beta (", ") levert", True),
+    ("", " (Dienst Alfa Beta) levert", True),
+    ("", " staat voor Dienst Alfa Beta", True),
+    ("de governance van ", " (en DXY) is herzien", False),
+    ("diensten van ", " (Gamma Portaal) zijn", False),
+])
+def test_an_acronym_is_defined_only_by_words_that_can_spell_it_out(before, after, spelled_out):
+    assert expands("DAB", before, after) is spelled_out
